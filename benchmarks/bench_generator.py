@@ -1,0 +1,111 @@
+"""Generator forward throughput (img/s) for the REFERENCE Part 3 configs.
+
+Protocol (matches REFERENCE Part 3, "G forward"): batch 16, ``noise_mode='const'``, psi = 1,
+eval mode, ``torch.no_grad()``, fp32, ``--threads`` threads (2 by default), median of
+``--repeats`` timed runs after ``--warmup`` untimed runs. Prints a table and one JSON record
+(machine, torch version, threads, per-config medians) to stdout, or to ``--json PATH``.
+
+    python benchmarks/bench_generator.py                      # all three configs
+    python benchmarks/bench_generator.py --configs small-32 --modconv both
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+
+import torch
+
+from ganforge.models.stylegan2.generator import Generator
+
+# The official network shapes of REFERENCE Part 3 (G kwargs of the measured official runs).
+CONFIGS = {
+    "small-32": dict(z_dim=256, w_dim=256, img_resolution=32, mapping_layers=2, channel_base=16384, channel_max=256),
+    "small-64": dict(z_dim=256, w_dim=256, img_resolution=64, mapping_layers=2, channel_base=16384, channel_max=256),
+    "paper256": dict(z_dim=512, w_dim=512, img_resolution=256, mapping_layers=8, channel_base=16384, channel_max=512),
+}
+# Official StyleGAN2-ADA on this machine (REFERENCE Part 3): default (fused) path, best (non-fused) path.
+OFFICIAL_IMG_S = {"small-32": (30.2, 48.2), "small-64": (13.2, 15.7), "paper256": (2.2, 2.4)}
+TARGET_IMG_S = {"small-32": 70.0, "small-64": 24.0, "paper256": 3.5}
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def time_generator(G: Generator, batch: int, repeats: int, warmup: int, fused: bool | None, device: torch.device) -> list[float]:
+    """Seconds per batch for ``repeats`` timed runs."""
+    z = torch.randn([batch, G.z_dim], generator=torch.Generator().manual_seed(0)).to(device)
+    times = []
+    with torch.no_grad():
+        for i in range(warmup + repeats):
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            G(z, noise_mode="const", fused_modconv=fused)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            if i >= warmup:
+                times.append(time.perf_counter() - t0)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", default="small-32,small-64,paper256", help="comma-separated names from %(default)s")
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--modconv", choices=["auto", "fused", "nonfused", "both"], default="auto")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json", default=None, help="also write the JSON record to this path")
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    modes = {"auto": [None], "fused": [True], "nonfused": [False], "both": [None, True, False]}[args.modconv]
+    record = {
+        "benchmark": "generator_forward",
+        "machine": {"cpu": cpu_name(), "platform": platform.platform(), "python": platform.python_version()},
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "device": str(device),
+        "batch": args.batch,
+        "repeats": args.repeats,
+        "results": [],
+    }
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {record['machine']['cpu']}, device {device}")
+    print(f"{'config':10s} {'modconv':8s} {'median s/batch':>14s} {'img/s':>8s} {'official best':>13s} {'ratio':>6s} {'target':>6s}")
+    for name in args.configs.split(","):
+        torch.manual_seed(0)
+        G = Generator(**CONFIGS[name]).eval().to(device)
+        for fused in modes:
+            times = time_generator(G, args.batch, args.repeats, args.warmup, fused, device)
+            med = statistics.median(times)
+            img_s = args.batch / med
+            best = OFFICIAL_IMG_S[name][1]
+            mode = {None: "auto", True: "fused", False: "nonfused"}[fused]
+            print(f"{name:10s} {mode:8s} {med:14.4f} {img_s:8.2f} {best:13.1f} {img_s / best:6.2f} {TARGET_IMG_S[name]:6.1f}")
+            record["results"].append({"config": name, "modconv": mode, "median_s_per_batch": med, "img_per_s": img_s,
+                                      "times_s": times, "official_default_img_s": OFFICIAL_IMG_S[name][0],
+                                      "official_best_img_s": best, "target_img_s": TARGET_IMG_S[name]})
+    text = json.dumps(record, indent=2)
+    print(text)
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -93,8 +93,8 @@ def upfirdn2d(
     if f is None:
         f = torch.ones([1], dtype=torch.float32, device=x.device)
     C = x.shape[1]
-    fh, fw = (f.shape[0], f.shape[-1]) if f.ndim == 2 else (f.shape[0], f.shape[0])
     weight = _depthwise_taps(f, C, flip_filter, gain, x.dtype)  # [C, 1, fh, fw]
+    fh, fw = weight.shape[2], weight.shape[3]
     if upx == 1 and upy == 1:
         # Symmetric non-negative padding is folded into the conv (no padded copy of x).
         conv_pad = (0, 0)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ganforge.cli import preview
+from ganforge.cli import dataset, generate, preview, train
 from ganforge.version import __version__
 
-SUBCOMMANDS = {"preview": preview}
+SUBCOMMANDS = {"dataset": dataset, "train": train, "generate": generate, "preview": preview}
 
 EPILOG = """examples:
   ganforge --version

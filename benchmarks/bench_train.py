@@ -1,0 +1,113 @@
+"""Training step throughput (img/s) for the REFERENCE Part 3 "small-32" and "small-64" configs.
+
+Protocol (matches REFERENCE Part 3, "Training"): official small network shapes, batch 16 = batch_gpu 16, one
+process, fp32, R1 gamma 0.0002 res^2 / batch, style mixing 0.9, pl_weight 2, pl_batch_shrink 2, Adam with the
+lazy-regularisation correction, EMA. Each phase is timed as the loop runs it (``train/loop.py:_run_phase``: zero_grad,
+requires_grad, forward/backward, nan_to_num, ``opt.step()``), with random U(-1, 1) reals (data loading is not
+measured). **Amortised step** = Gmain + Dmain + Greg/4 + Dreg/16 + EMA; img/s = 16 / amortised step.
+Median of ``--repeats`` after ``--warmup``. Prints a table and one JSON record.
+
+    python benchmarks/bench_train.py                    # both configs
+    python benchmarks/bench_train.py --configs small-32 --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from types import SimpleNamespace
+
+import torch
+
+from ganforge.train import setup
+from ganforge.train.config import TrainConfig
+from ganforge.train.distributed import DistEnv
+from ganforge.train.ema import ema_beta, update_ema
+from ganforge.train.loop import _run_phase
+from ganforge.train.presets import resolve_config
+from ganforge.train.stats import TickStats
+
+CONFIGS = {"small-32": 32, "small-64": 64}
+OFFICIAL_IMG_S = {"small-32": 9.40, "small-64": 2.04}  # REFERENCE Part 3, final run
+TARGET_IMG_S = {"small-32": 14.0, "small-64": 3.0}
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def bench_config(resolution: int, batch: int, repeats: int, warmup: int, device: torch.device) -> dict[str, float]:
+    """Median seconds per phase call (and EMA) for one config."""
+    cfg = resolve_config(TrainConfig(cfg="small", batch=batch), resolution=resolution, img_channels=3, c_dim=0)
+    env = DistEnv(device=device)
+    nets = setup.build_nets(cfg, env)
+    runners = setup.build_phases(cfg, nets)
+    objective = setup.build_objective(cfg)
+    state = setup.TrainState(sampler=setup.InfiniteSampler(1), pl_mean=torch.zeros([], device=device))
+    dataset = SimpleNamespace(label_dim=0)
+    stats = TickStats()
+    gen = torch.Generator().manual_seed(0)
+    times: dict[str, list[float]] = {r.phase.name: [] for r in runners}
+    times["EMA"] = []
+    for it in range(warmup + repeats):
+        real = (torch.rand([batch, 3, resolution, resolution], generator=gen) * 2 - 1).to(device)
+        for idx, runner in enumerate(runners):
+            t0 = time.perf_counter()
+            _run_phase(cfg, env, nets, runner, idx, objective, dataset, state, real, None, stats)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            if it >= warmup:
+                times[runner.phase.name].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        update_ema(nets.G_ema, nets.G, ema_beta(batch, cfg.ema_kimg, cfg.ema_rampup, 10_000))
+        if it >= warmup:
+            times["EMA"].append(time.perf_counter() - t0)
+        state.batch_idx += 1
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json", help="also write the JSON record to this path")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    record = {"benchmark": "train_step", "machine": cpu_name(), "torch": torch.__version__, "threads": args.threads,
+              "batch": args.batch, "repeats": args.repeats, "device": str(device), "results": {}}
+    print(f"{'config':<10} {'Gmain':>7} {'Dmain':>7} {'Greg':>7} {'Dreg':>7} {'EMA':>7} {'step s':>7} {'img/s':>7} "
+          f"{'official':>8} {'ratio':>6} {'target':>6}")
+    for name in args.configs:
+        t = bench_config(CONFIGS[name], args.batch, args.repeats, args.warmup, device)
+        step = t["Gmain"] + t["Dmain"] + t["Greg"] / 4 + t["Dreg"] / 16 + t["EMA"]
+        img_s = args.batch / step
+        record["results"][name] = {"phase_sec": t, "amortised_step_sec": step, "img_per_sec": img_s,
+                                   "official_img_per_sec": OFFICIAL_IMG_S[name], "target_img_per_sec": TARGET_IMG_S[name],
+                                   "speedup_vs_official": img_s / OFFICIAL_IMG_S[name]}
+        print(f"{name:<10} {t['Gmain']:7.3f} {t['Dmain']:7.3f} {t['Greg']:7.3f} {t['Dreg']:7.3f} {t['EMA']:7.4f} "
+              f"{step:7.3f} {img_s:7.2f} {OFFICIAL_IMG_S[name]:8.2f} {img_s / OFFICIAL_IMG_S[name]:6.2f} "
+              f"{TARGET_IMG_S[name]:6.1f}", flush=True)
+    text = json.dumps(record, indent=2)
+    print(text)
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

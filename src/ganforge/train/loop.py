@@ -1,0 +1,249 @@
+"""``train(cfg)``: the StyleGAN2 training loop, top to bottom.
+
+Build -> per iteration: fetch reals, run the due phases (each: rounds of forward/backward, gradient average over
+processes, optimizer step), update G_ema -> per tick: statistics, sample grid, checkpoint.
+
+Reproducibility: every round of every phase seeds torch's generator from ``(seed, batch_idx, phase, round)``, where
+``round`` counts over all processes. The random draws (latents, labels, mixing cutoff, noise) therefore do not
+depend on how the global batch is split into processes and accumulation rounds, and a resumed run continues with
+exactly the draws of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ganforge.train import setup
+from ganforge.train.checkpoint import (capture_rng_state, load_checkpoint, prune_checkpoints, resolve_resume,
+                                       restore_rng_state, save_checkpoint)
+from ganforge.train.config import TrainConfig
+from ganforge.train.distributed import DistEnv, all_reduce_mean, average_gradients, init_distributed
+from ganforge.train.ema import ema_beta, update_ema
+from ganforge.train.snapshots import grid_latents, real_grid, render_grid
+from ganforge.train.stats import RunLogger, TickStats
+from ganforge.utils.images import save_png
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    cur_nimg: int
+    last_checkpoint: Path | None
+    stats: dict[str, float]
+
+
+def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = None) -> RunResult:
+    """Train until ``cfg.kimg`` thousand real images have been shown; ``resume`` = latest | checkpoint | run folder."""
+    env = env or init_distributed(cfg.device)
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
+    ckpt = None
+    if resume is not None:
+        ckpt = load_checkpoint(resolve_resume(resume, cfg.outdir))
+        cfg = setup.for_resume(cfg, ckpt.config, {"kimg": cfg.kimg, "device": cfg.device, "progress": cfg.progress,
+                                                  "num_threads": cfg.num_threads})
+    dataset = setup.open_dataset(cfg)
+    cfg = setup.resolve(cfg, dataset, env)
+    run_dir = ckpt.path.parent if ckpt else _broadcast_run_dir(cfg, dataset.name, env)
+    cfg = cfg.replace(run_dir=str(run_dir))
+    nets = setup.build_nets(cfg, env)
+    runners = setup.build_phases(cfg, nets)
+    objective = setup.build_objective(cfg)
+    state = setup.TrainState(sampler=setup.InfiniteSampler(len(dataset), seed=cfg.seed),
+                             pl_mean=torch.zeros([], device=env.device))
+    if ckpt is not None:
+        _restore(ckpt, nets, runners, state)
+    elif env.is_main:
+        setup.write_config(cfg, run_dir)
+    logger = RunLogger(run_dir, env, tensorboard=cfg.tensorboard)
+    logger.log(f"{'resuming' if ckpt else 'starting'} {run_dir} at {state.cur_nimg / 1000:.1f} kimg of {cfg.kimg:g}; "
+               f"{len(dataset)} images {tuple(dataset.image_shape)}; batch {cfg.batch} ({cfg.batch_gpu}/pass x "
+               f"{env.world_size} processes); device {env.device}")
+    grid_z, grid_c = grid_latents(cfg.grid_size, nets.G.z_dim, nets.G.c_dim, env.device)
+    if ckpt is None:
+        _write_initial_grids(cfg, dataset, nets, grid_z, grid_c, logger, run_dir)
+
+    stats = TickStats()
+    total_nimg = int(cfg.kimg * 1000)
+    progress = tqdm(total=total_nimg, initial=state.cur_nimg, unit="img", unit_scale=True, dynamic_ncols=True,
+                    disable=not (cfg.progress and env.is_main), desc="train")
+    start_time = tick_start_time = time.time()
+    last_ckpt, tick_stats = ckpt.path if ckpt else None, {}
+    while True:
+        real_img, real_c = _fetch_reals(cfg, dataset, state, env)
+        for phase_idx, runner in enumerate(runners):
+            if runner.phase.is_due(state.batch_idx):
+                _run_phase(cfg, env, nets, runner, phase_idx, objective, dataset, state, real_img, real_c, stats)
+        update_ema(nets.G_ema, nets.G, ema_beta(cfg.batch, cfg.ema_kimg, cfg.ema_rampup, state.cur_nimg))
+        state.cur_nimg += cfg.batch
+        state.batch_idx += 1
+        progress.update(cfg.batch)
+
+        done = state.cur_nimg >= total_nimg
+        if not done and state.cur_nimg < state.tick_start_nimg + cfg.tick_kimg * 1000:
+            continue
+        now = time.time()
+        tick_stats = _tick_stats(stats, env, state, now - tick_start_time, now - start_time)
+        logger.scalars(tick_stats, kimg=state.cur_nimg / 1000, timestamp=now)
+        logger.log(_tick_line(state, tick_stats))
+        progress.set_postfix({"s/kimg": f"{tick_stats['Timing/sec_per_kimg']:.1f}"})
+        if cfg.image_ticks and (done or state.cur_tick % cfg.image_ticks == 0):
+            _write_grid(cfg, nets, grid_z, grid_c, logger, run_dir, state, env)
+        if done or (cfg.snapshot_ticks and state.cur_tick % cfg.snapshot_ticks == 0):
+            last_ckpt = _save(cfg, run_dir, nets, runners, state, env)
+        state.cur_tick += 1
+        state.tick_start_nimg = state.cur_nimg
+        tick_start_time = time.time()
+        if done:
+            break
+    progress.close()
+    logger.log(f"done: {state.cur_nimg / 1000:.1f} kimg in {time.time() - start_time:.0f} s; last checkpoint {last_ckpt}")
+    logger.close()
+    return RunResult(run_dir=run_dir, cur_nimg=state.cur_nimg, last_checkpoint=last_ckpt, stats=tick_stats)
+
+
+def _run_phase(cfg, env, nets, runner, phase_idx, objective, dataset, state, real_img, real_c, stats) -> None:
+    """Rounds of forward/backward for one phase, gradient average over processes, one optimizer step."""
+    rounds = cfg.batch // (cfg.batch_gpu * env.world_size)
+    runner.opt.zero_grad(set_to_none=True)
+    runner.module.requires_grad_(True)
+    pl_means, w_means = [], []
+    for k in range(rounds):
+        global_round = env.rank * rounds + k
+        torch.manual_seed(_round_seed(cfg.seed, state.batch_idx, phase_idx, global_round))
+        gen_z = torch.randn([cfg.batch_gpu, nets.G.z_dim], device=env.device)
+        gen_c = _random_labels(dataset, cfg.batch_gpu, env.device)
+        sl = slice(k * cfg.batch_gpu, (k + 1) * cfg.batch_gpu)
+        out = objective.compute(runner.phase, nets.G, nets.D, real_img[sl], real_c[sl] if real_c is not None else None,
+                                gen_z, gen_c, state.pl_mean)
+        (out.loss / rounds).backward()
+        for name, values in out.stats.items():
+            stats.report(name, values)
+        if out.pl_lengths_mean is not None:
+            pl_means.append(out.pl_lengths_mean)
+        if out.w_mean is not None:
+            w_means.append(out.w_mean)
+    runner.module.requires_grad_(False)
+    average_gradients(runner.params, env)
+    for p in runner.params:
+        if p.grad is not None:
+            torch.nan_to_num(p.grad, nan=0, posinf=1e5, neginf=-1e5, out=p.grad)
+    runner.opt.step()
+    if pl_means:  # pl_mean moves once per phase by the mean over all rounds and processes
+        batch_mean = all_reduce_mean(torch.stack(pl_means).mean(), env)
+        state.pl_mean = state.pl_mean.lerp(batch_mean, cfg.pl_decay)
+        stats.report("Loss/pl_mean", state.pl_mean)
+    mapping = nets.G.mapping
+    if w_means and getattr(mapping, "w_avg_beta", None) is not None and hasattr(mapping, "w_avg"):
+        w_mean = all_reduce_mean(torch.stack(w_means).mean(0), env)
+        mapping.w_avg.copy_(w_mean.lerp(mapping.w_avg, mapping.w_avg_beta))
+    stats.report(f"Timing/{runner.phase.name}_calls", float(rounds))
+
+
+def _round_seed(seed: int, batch_idx: int, phase_idx: int, global_round: int) -> int:
+    return (((seed * 1_000_003 + batch_idx) * 64 + phase_idx) * 4096 + global_round) % (2**63)
+
+
+def _random_labels(dataset, n: int, device: torch.device) -> torch.Tensor | None:
+    """Labels of random dataset images for the fakes (the official conditional recipe), drawn from torch's RNG."""
+    if dataset.label_dim == 0:
+        return None
+    idx = torch.randint(len(dataset), [n]).numpy()
+    return _labels_of(dataset, idx).to(device)
+
+
+def _labels_of(dataset, idx) -> torch.Tensor:
+    return torch.from_numpy(np.stack([dataset.get_label(int(i)) for i in idx]))
+
+
+def _fetch_reals(cfg, dataset, state, env) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """This process's share of the next global batch, in [-1, 1]."""
+    indices = state.sampler.take(cfg.batch)
+    per_rank = cfg.batch // env.world_size
+    img, c = dataset.get_batch(indices[env.rank * per_rank:(env.rank + 1) * per_rank])
+    img = img.to(env.device, torch.float32) / 127.5 - 1
+    return img, (c.to(env.device) if dataset.label_dim else None)
+
+
+def _tick_stats(stats, env, state, tick_sec, total_sec) -> dict[str, float]:
+    values = stats.collect(env)
+    tick_kimg = (state.cur_nimg - state.tick_start_nimg) / 1000
+    values.update({"Progress/tick": float(state.cur_tick), "Progress/kimg": state.cur_nimg / 1000,
+                   "Timing/total_sec": total_sec, "Timing/sec_per_tick": tick_sec,
+                   "Timing/sec_per_kimg": tick_sec / max(tick_kimg, 1e-8), "Timing/img_per_sec": tick_kimg * 1000 / tick_sec})
+    values.update(_memory_stats(env))
+    return values
+
+
+def _memory_stats(env: DistEnv) -> dict[str, float]:
+    import resource
+
+    mem = {"Resources/cpu_mem_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
+    if env.device.type == "cuda":
+        mem["Resources/peak_gpu_mem_gb"] = torch.cuda.max_memory_allocated(env.device) / 2**30
+        torch.cuda.reset_peak_memory_stats(env.device)
+    return mem
+
+
+def _tick_line(state, s: dict[str, float]) -> str:
+    parts = [f"tick {state.cur_tick:<5d}", f"kimg {state.cur_nimg / 1000:<8.1f}", f"time {s['Timing/total_sec']:<7.0f}",
+             f"sec/kimg {s['Timing/sec_per_kimg']:<7.2f}", f"img/s {s['Timing/img_per_sec']:<6.1f}"]
+    for key, label in (("Loss/G/loss", "G"), ("Loss/D/loss", "D"), ("Loss/r1_penalty", "r1"), ("Loss/pl_mean", "pl_mean")):
+        if key in s:
+            parts.append(f"{label} {s[key]:.3f}")
+    parts.append(f"mem {s['Resources/cpu_mem_gb']:.2f}GB")
+    return "  ".join(parts)
+
+
+def _write_initial_grids(cfg, dataset, nets, grid_z, grid_c, logger, run_dir) -> None:
+    if not logger.enabled or not cfg.image_ticks:
+        return
+    n = cfg.grid_size**2
+    reals, _ = dataset.get_batch(setup.InfiniteSampler(len(dataset), seed=cfg.seed + 1).take(n))
+    save_png(real_grid(reals), run_dir / "reals.png")
+    logger.image("reals", real_grid(reals), kimg=0)
+    save_png(render_grid(nets.G_ema, grid_z, grid_c), run_dir / "fakes_init.png")
+
+
+def _write_grid(cfg, nets, grid_z, grid_c, logger, run_dir, state, env) -> None:
+    if not env.is_main:
+        return
+    grid = render_grid(nets.G_ema, grid_z, grid_c)
+    save_png(grid, run_dir / f"fakes{state.cur_nimg // 1000:06d}.png")
+    logger.image("fakes", grid, kimg=state.cur_nimg / 1000)
+
+
+def _save(cfg, run_dir, nets, runners, state, env) -> Path | None:
+    if not env.is_main:
+        return None
+    path = run_dir / f"network-snapshot-{state.cur_nimg // 1000:06d}.safetensors"
+    save_checkpoint(path, modules=nets.modules(), optimizers=setup.optimizers(runners), config=cfg.to_dict(),
+                    state={"train": state.to_dict(), "rng": capture_rng_state()})
+    if cfg.keep_checkpoints:
+        prune_checkpoints(run_dir, cfg.keep_checkpoints)
+    return path
+
+
+def _restore(ckpt, nets, runners, state) -> None:
+    for name, module in nets.modules().items():
+        module.load_state_dict(ckpt.modules[name])
+    for name, opt in setup.optimizers(runners).items():
+        opt.load_state_dict(ckpt.optimizers[name])
+    state.load_dict(ckpt.state["train"])
+    restore_rng_state(ckpt.state["rng"])
+
+
+def _broadcast_run_dir(cfg: TrainConfig, dataset_name: str, env: DistEnv) -> Path:
+    """Rank 0 creates the run folder; the others learn its name."""
+    name = [str(setup.new_run_dir(cfg, dataset_name)) if env.is_main else None]
+    if env.is_distributed:
+        import torch.distributed as dist
+
+        dist.broadcast_object_list(name, src=0)
+    return Path(name[0])

@@ -91,7 +91,9 @@ def test_training_steps_change_every_parameter_and_write_the_run_folder(tmp_path
     assert (run / "reals.png").is_file() and (run / "fakes_init.png").is_file() and (run / "fakes000000.png").is_file()
     assert "tick 1" in (run / "log.txt").read_text()
     assert list(run.glob("events.out.tfevents.*")), "no TensorBoard event file"
-    assert [p.name for p in find_checkpoints(run)] == ["network-snapshot-000000.safetensors"] * 1 or len(find_checkpoints(run)) >= 1
+    # both ticks (8 and 16 images) are below 1 kimg, so the second snapshot replaced the first atomically
+    assert [p.name for p in find_checkpoints(run)] == ["network-snapshot-000000.safetensors"]
+    assert ckpt.state["train"]["cur_nimg"] == 16
 
 
 def test_resume_is_bit_exact(tmp_path):
@@ -103,12 +105,13 @@ def test_resume_is_bit_exact(tmp_path):
     assert_same_checkpoints(straight.last_checkpoint, resumed.last_checkpoint)
 
 
-def test_conditional_training_runs(tmp_path):
+def test_conditional_mirrored_training_runs(tmp_path):
     data = make_folder_dataset(tmp_path / "data", labels=True)
-    result = train(tiny_config(data, tmp_path / "runs", cond=True, kimg=0.008, model=None, cfg="cpu",
+    result = train(tiny_config(data, tmp_path / "runs", cond=True, mirror=True, kimg=0.008, model=None, cfg="cpu",
                                channel_base=128, channel_max=16))
     ckpt = load_checkpoint(result.last_checkpoint)
-    assert ckpt.config["model"]["c_dim"] == 3
+    assert ckpt.config["model"]["c_dim"] == 3 and ckpt.config["mirror"] is True
+    assert ckpt.state["train"]["sampler"]["size"] == 48  # 24 images + their x-flips
     assert "mapping.embed.weight" in ckpt.modules["G"]
 
 

@@ -144,3 +144,16 @@ def test_bad_forward_inputs():
         G.synthesis(torch.randn(2, 3, 16))
     with pytest.raises(ValueError, match=r"^c must be None"):
         D(torch.randn(2, 3, 8, 8), torch.zeros(2, 2))
+
+
+@pytest.mark.parametrize("arch", ["orig", "skip", "resnet"])
+def test_discriminator_memory_format_does_not_change_logits_or_r1_grads(arch):
+    D = Discriminator(img_resolution=16, architecture=arch, **TINY_D)
+    img = torch.randn(4, 3, 16, 16, requires_grad=True)
+    outs = []
+    for channels_last in (False, True):
+        logits = D(img, channels_last=channels_last)
+        (grad,) = torch.autograd.grad(logits.sum(), img)
+        outs.append((logits, grad))
+    torch.testing.assert_close(outs[0][0], outs[1][0], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(outs[0][1], outs[1][1], rtol=1e-5, atol=1e-6)

@@ -32,14 +32,14 @@ def test_load_file_falls_back_to_G_and_D_may_be_absent(tmp_path):
 
 
 def test_load_errors_name_the_file(tmp_path):
-    for suffix, what in ((".pkl", "official NVIDIA"), (".pt", "rosinality"), (".pth", "rosinality")):
+    for suffix in (".pkl", ".pt", ".pth"):  # foreign formats: a junk file is refused by name, nothing runs
         p = tmp_path / f"network{suffix}"
         p.write_bytes(b"x")
-        with pytest.raises(ValueError, match=f"network{suffix}: .*{what}.* not supported yet"):
+        with pytest.raises(ValueError, match=f"network{suffix}"):
             load(p)
     odd = tmp_path / "weights.onnx"
     odd.write_bytes(b"x")
-    with pytest.raises(ValueError, match="weights.onnx: unknown network file type '.onnx'; readable: .safetensors"):
+    with pytest.raises(ValueError, match=r"weights.onnx: unknown network file type '.onnx'; readable: .*\.safetensors"):
         load(odd)
     with pytest.raises(ValueError, match="nothing-here: no such network file"):
         load(tmp_path / "nothing-here")

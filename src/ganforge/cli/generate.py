@@ -29,7 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="images from a trained network (checkpoint file or run folder)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--network", required=True, metavar="PATH",
-                   help="checkpoint file (.safetensors) or run folder (uses its newest checkpoint)")
+                   help="checkpoint (.safetensors), run folder (its newest checkpoint), official NVIDIA .pkl "
+                        "or rosinality .pt (read safely, nothing in the file is executed)")
     p.add_argument("--seeds", default="0-7", help="seeds, e.g. 0-63 or 1,5,9 (default: %(default)s)")
     p.add_argument("--trunc", type=float, default=1.0, metavar="PSI", help="truncation psi, 1 = off (default: %(default)s)")
     p.add_argument("--trunc-cutoff", type=int, default=None, metavar="N",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ganforge.cli import dataset, generate, preview, train
+from ganforge.cli import convert, dataset, export, generate, preview, train
 from ganforge.version import __version__
 
-SUBCOMMANDS = {"dataset": dataset, "train": train, "generate": generate, "preview": preview}
+SUBCOMMANDS = {"dataset": dataset, "train": train, "generate": generate, "preview": preview,
+               "convert": convert, "export": export}
 
 EPILOG = """examples:
   ganforge --version

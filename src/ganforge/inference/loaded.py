@@ -63,11 +63,8 @@ NetworkLoader = Callable[..., LoadedGAN]
 NETWORK_LOADERS: Registry[NetworkLoader] = Registry("network file type")
 
 # Formats announced but not readable yet: suffix -> what they are (the error message names them).
-PLANNED_FORMATS = {
-    ".pkl": "official NVIDIA StyleGAN2-ADA pickles",
-    ".pt": "rosinality/stylegan2-pytorch checkpoints",
-    ".pth": "rosinality/stylegan2-pytorch checkpoints",
-}
+# A suffix registered in ganforge.compat.IMPORTERS is read by that importer instead.
+PLANNED_FORMATS: dict[str, str] = {}
 
 
 def _prepare(module: torch.nn.Module, state_dict: dict[str, torch.Tensor], what: str, path: Path,
@@ -115,7 +112,8 @@ def load(path: str | Path, device: torch.device | str = "cpu", *, verify: bool =
     """Load a trained network for inference.
 
     Args:
-        path: A checkpoint file or a run folder (its newest checkpoint).
+        path: A checkpoint file or a run folder (its newest checkpoint); foreign files registered in
+            ``ganforge.compat.IMPORTERS`` (rosinality ``.pt``/``.pth``, ...) are imported on the fly.
         device: Where to put the networks.
         verify: Check the file's checksum first.
 
@@ -129,11 +127,15 @@ def load(path: str | Path, device: torch.device | str = "cpu", *, verify: bool =
         device = torch.device(device)
     except RuntimeError as exc:
         raise ValueError(f"bad device {device!r}: {exc}") from None
+    from ganforge.compat import IMPORTERS, import_networks  # foreign formats (.pt, ...): read, never executed
+
     path = resolve_network(path)
     suffix = path.suffix.lower()
     if suffix in NETWORK_LOADERS:
         return NETWORK_LOADERS.get(suffix)(path, device, verify=verify)
+    if suffix in IMPORTERS:
+        return import_networks(path).to_loaded(device)
     if suffix in PLANNED_FORMATS:
         raise ValueError(f"{path}: {PLANNED_FORMATS[suffix]} ({suffix}) are not supported yet")
     raise ValueError(f"{path}: unknown network file type {suffix or '(no suffix)'!r}; "
-                     f"readable: {', '.join(NETWORK_LOADERS.names())}")
+                     f"readable: {', '.join(sorted({*NETWORK_LOADERS.names(), *IMPORTERS.names()}))}")

@@ -29,6 +29,7 @@ def conv2d_resample(
     up: int = 1,
     down: int = 1,
     groups: int = 1,
+    bias: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Convolve ``x`` with ``w`` and resample by ``up`` or ``down`` using filter ``f``.
 
@@ -39,6 +40,8 @@ def conv2d_resample(
         up: Integer upsampling factor.
         down: Integer downsampling factor (only one of ``up``/``down`` may exceed 1).
         groups: Convolution groups (``N`` for per-sample weights).
+        bias: Optional ``[groups * O]`` added to the output (inside oneDNN's convolution where the conv is
+            the last step; as a separate add after up-sampling).
 
     Returns:
         ``[N, groups * O, H * up // down, W * up // down]``.
@@ -56,21 +59,23 @@ def conv2d_resample(
         p = (fw - down) + (kw - 1)
         if kw == 1:  # filter with stride, then the 1x1 conv on the kept pixels only
             x = upfirdn2d(x, f, down=down, padding=((p + 1) // 2, p // 2, (p + 1) // 2, p // 2))
-            return F.conv2d(x, w, groups=groups)
+            return F.conv2d(x, w, bias, groups=groups)
         x = upfirdn2d(x, f, padding=((p + 1) // 2, p // 2, (p + 1) // 2, p // 2))
-        return F.conv2d(x, w, stride=down, groups=groups)
+        return F.conv2d(x, w, bias, stride=down, groups=groups)
 
     if up > 1:
         p = (fw - up) - (kw - 1)
         if kw == 1:  # the 1x1 conv commutes with the FIR upsampling: run it at the low resolution
             x = F.conv2d(x, w, groups=groups)
             p = fw - up
-            return upfirdn2d(x, f, up=up, padding=((p + 1) // 2 + up - 1, p // 2) * 2, gain=up * up)
+            x = upfirdn2d(x, f, up=up, padding=((p + 1) // 2 + up - 1, p // 2) * 2, gain=up * up)
+            return x if bias is None else x + bias.reshape(1, -1, 1, 1)
         num_o = w.shape[0] // groups
         # [G*O, I, k, k] -> [G*I, O, k, k]: conv_transpose2d wants in-channels first.
         wt = w.reshape(groups, num_o, -1, kh, kw).transpose(1, 2).reshape(-1, num_o, kh, kw)
         x = F.conv_transpose2d(x, wt, stride=up, groups=groups)
         pad0, pad1 = (p + 1) // 2 + up - 1, p // 2 + 1
-        return upfirdn2d(x, f, padding=(pad0, pad1, pad0, pad1), gain=up * up)
+        x = upfirdn2d(x, f, padding=(pad0, pad1, pad0, pad1), gain=up * up)
+        return x if bias is None else x + bias.reshape(1, -1, 1, 1)
 
-    return F.conv2d(x, w, padding=kw // 2, groups=groups)
+    return F.conv2d(x, w, bias, padding=kw // 2, groups=groups)

@@ -69,6 +69,9 @@ class FullyConnectedLayer(torch.nn.Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, activation={self.activation}"
 
 
+_HOMOGENEOUS = ("linear", "relu", "lrelu")  # act(v * g) == act(v) * g for g > 0
+
+
 class Conv2dLayer(torch.nn.Module):
     """Equalized-LR conv layer with optional FIR up/down-sampling, bias, activation and clamp.
 
@@ -116,6 +119,14 @@ class Conv2dLayer(torch.nn.Module):
         """``x: [N, in_channels, H, W]`` -> ``[N, out_channels, H * up / down, W * up / down]``."""
         w = self.weight.to(x.dtype) * self.weight_gain
         b = None if self.bias is None else self.bias.to(x.dtype) * self.bias_gain
+        act_gain = self.act_gain * gain
+        if self.conv_clamp is None and self.activation in _HOMOGENEOUS and act_gain > 0:
+            # act(v) * g == act(v * g) for g > 0: fold the gain into w and b, and let the conv add the bias,
+            # so only the activation itself is a separate pass (3 fewer passes over x, forward and backward).
+            w = w * act_gain
+            b = None if b is None else b * act_gain
+            x = conv2d_resample(x, w, self.resample_filter, up=self.up, down=self.down, bias=b)
+            return bias_act(x, None, act=self.activation, gain=1.0, inplace=not torch.is_grad_enabled())
         x = conv2d_resample(x, w, self.resample_filter, up=self.up, down=self.down)
         clamp = None if self.conv_clamp is None else self.conv_clamp * gain
         # The conv output is a fresh tensor, so the epilogue may reuse its memory when no autograd is recording.

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import time
 from types import SimpleNamespace
 
 import torch
+
+from bench_generator import cpu_name  # same folder: run as a script
 
 from ganforge.train import setup
 from ganforge.train.config import TrainConfig
@@ -33,17 +34,6 @@ from ganforge.train.stats import TickStats
 CONFIGS = {"small-32": 32, "small-64": 64}
 OFFICIAL_IMG_S = {"small-32": 9.40, "small-64": 2.04}  # REFERENCE Part 3, final run
 TARGET_IMG_S = {"small-32": 14.0, "small-64": 3.0}
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def bench_config(resolution: int, batch: int, repeats: int, warmup: int, device: torch.device) -> dict[str, float]:

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import safetensors.torch
 import torch
 
 from ganforge.train.rng import capture_rng_state, restore_rng_state
 from ganforge.train.tree import pack_tree, unpack_tree
+from ganforge.utils.atomic import atomic_write
 from ganforge.version import __version__
 
 __all__ = [
@@ -112,31 +111,6 @@ def _json(what: str, obj: Any) -> str:
         raise ValueError(f"checkpoint {what} is not plain JSON data: {exc}") from None
 
 
-def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    """``write(tmp)`` a temp file next to ``path``, fsync it, rename it over ``path``, fsync the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        try:
-            write(tmp)  # the same inode as ``fd``: fsync(fd) flushes what ``write`` wrote
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable (not possible on every platform)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
-
-
 def save_checkpoint(
     path: str | Path,
     *,
@@ -184,7 +158,7 @@ def save_checkpoint(
     }
     metadata["sha256"] = checkpoint_digest(metadata, tensors)
     # save_file streams the tensors to disk; safetensors.torch.save would first build the whole file in memory.
-    _atomic_write(path, lambda tmp: safetensors.torch.save_file(tensors, tmp, metadata=metadata))
+    atomic_write(path, lambda tmp: safetensors.torch.save_file(tensors, tmp, metadata=metadata))
     return path
 
 

@@ -103,6 +103,10 @@ def test_resume_is_bit_exact(tmp_path):
     resumed = train(tiny_config(data, tmp_path / "b", kimg=0.032), resume=str(half.run_dir))
     assert resumed.run_dir == half.run_dir
     assert_same_checkpoints(straight.last_checkpoint, resumed.last_checkpoint)
+    # the log continues where it stopped: same ticks as the straight run, none repeated
+    ticks = [[json.loads(line)["Progress/tick"] for line in (run.run_dir / "stats.jsonl").read_text().splitlines()]
+             for run in (straight, resumed)]
+    assert ticks[0] == ticks[1] == [0.0, 1.0, 2.0, 3.0]
 
 
 def test_conditional_mirrored_training_runs(tmp_path):

@@ -74,6 +74,7 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
     progress = tqdm(total=total_nimg, initial=state.cur_nimg, unit="img", unit_scale=True, dynamic_ncols=True,
                     disable=not (cfg.progress and env.is_main), desc="train")
     start_time = tick_start_time = time.time()
+    elapsed_before = state.elapsed_sec  # training time of earlier sessions of this run
     last_ckpt, tick_stats = ckpt.path if ckpt else None, {}
     while True:
         real_img, real_c = _fetch_reals(cfg, dataset, state, env)
@@ -89,21 +90,24 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
         if not done and state.cur_nimg < state.tick_start_nimg + cfg.tick_kimg * 1000:
             continue
         now = time.time()
-        tick_stats = _tick_stats(stats, env, state, now - tick_start_time, now - start_time)
+        tick_stats = _tick_stats(stats, env, state, now - tick_start_time, elapsed_before + now - start_time)
         logger.scalars(tick_stats, kimg=state.cur_nimg / 1000, timestamp=now)
         logger.log(_tick_line(state, tick_stats))
         progress.set_postfix({"s/kimg": f"{tick_stats['Timing/sec_per_kimg']:.1f}"})
         if cfg.image_ticks and (done or state.cur_tick % cfg.image_ticks == 0):
             _write_grid(cfg, nets, grid_z, grid_c, logger, run_dir, state, env)
-        if done or (cfg.snapshot_ticks and state.cur_tick % cfg.snapshot_ticks == 0):
-            last_ckpt = _save(cfg, run_dir, nets, runners, state, env)
-        state.cur_tick += 1
+        snapshot_due = done or (cfg.snapshot_ticks and state.cur_tick % cfg.snapshot_ticks == 0)
+        state.cur_tick += 1  # the tick is complete before it is saved: a resume starts the next one
         state.tick_start_nimg = state.cur_nimg
+        state.elapsed_sec = elapsed_before + now - start_time
+        if snapshot_due:
+            last_ckpt = _save(cfg, run_dir, nets, runners, state, env)
         tick_start_time = time.time()
         if done:
             break
     progress.close()
-    logger.log(f"done: {state.cur_nimg / 1000:.1f} kimg in {time.time() - start_time:.0f} s; last checkpoint {last_ckpt}")
+    logger.log(f"done: {state.cur_nimg / 1000:.1f} kimg in {elapsed_before + time.time() - start_time:.0f} s of "
+               f"training; last checkpoint {last_ckpt}")
     logger.close()
     return RunResult(run_dir=run_dir, cur_nimg=state.cur_nimg, last_checkpoint=last_ckpt, stats=tick_stats)
 

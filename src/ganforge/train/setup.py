@@ -56,15 +56,19 @@ class TrainState:
     tick_start_nimg: int = 0
     pl_mean: torch.Tensor = field(default_factory=lambda: torch.zeros([]))
     best_metric: float | None = None
+    elapsed_sec: float = 0.0
+    """Wall-clock training time of the run so far (all sessions)."""
 
     def to_dict(self) -> dict:
         return {"cur_nimg": self.cur_nimg, "cur_tick": self.cur_tick, "batch_idx": self.batch_idx,
                 "tick_start_nimg": self.tick_start_nimg, "pl_mean": self.pl_mean.detach().cpu(),
-                "best_metric": self.best_metric, "sampler": self.sampler.state_dict()}
+                "best_metric": self.best_metric, "elapsed_sec": self.elapsed_sec,
+                "sampler": self.sampler.state_dict()}
 
     def load_dict(self, data: dict) -> None:
         for name in ("cur_nimg", "cur_tick", "batch_idx", "tick_start_nimg", "best_metric"):
             setattr(self, name, data[name])
+        self.elapsed_sec = float(data.get("elapsed_sec", 0.0))
         self.pl_mean = torch.as_tensor(data["pl_mean"]).to(self.pl_mean.device, torch.float32)
         self.sampler.load_state_dict(data["sampler"])
 

@@ -155,3 +155,10 @@ def test_two_process_gloo_equals_one_process_with_accumulation(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     two = find_checkpoints(next((tmp_path / "ddp").iterdir()))[-1]
     assert_same_checkpoints(one.last_checkpoint, two, atol=1e-5)
+
+
+def test_resume_past_the_end_says_so(tmp_path):
+    data = make_folder_dataset(tmp_path / "data")
+    train(tiny_config(data, tmp_path / "runs", kimg=0.008))
+    with pytest.raises(ValueError, match="already at 0.008 kimg"):
+        train(tiny_config(data, tmp_path / "runs", kimg=0.008), resume="latest")

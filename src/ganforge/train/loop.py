@@ -71,6 +71,8 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
 
     stats = TickStats()
     total_nimg = int(cfg.kimg * 1000)
+    if state.cur_nimg >= total_nimg:
+        raise ValueError(f"{run_dir} is already at {state.cur_nimg / 1000:g} kimg; pass a larger --kimg to train on")
     progress = tqdm(total=total_nimg, initial=state.cur_nimg, unit="img", unit_scale=True, dynamic_ncols=True,
                     disable=not (cfg.progress and env.is_main), desc="train")
     start_time = tick_start_time = time.time()

@@ -1,0 +1,133 @@
+"""The rFID / rKID network: our FID Inception-v3 architecture with seeded random weights (no download).
+
+Random-init feature spaces evaluate generative models usefully (Lee, Kim & Lee, AAAI 2023), and StyleGAN-XL reports
+``rfid50k_full`` with a fixed random Inception next to FID. Here the weights are *generated*, not shipped: a pinned
+sha256 of the state dict (``tests/metrics/test_random_inception.py``) guards against any drift.
+
+Generation (platform independent; only IEEE-exact arithmetic, no transcendental functions):
+
+1. Tensors are visited in ``FIDInceptionV3().state_dict()`` order; each gets its own stream
+   ``numpy.random.Generator(PCG64(SeedSequence([seed, k])))`` where ``k`` is the first 8 bytes (little endian)
+   of ``sha256(tensor_name)``; ``Generator.random`` maps raw 64-bit draws to float64 in [0, 1) as
+   ``(bits >> 11) * 2**-53``, which is the same on every platform.
+2. Conv weights: He-uniform for ReLU, ``w = (2u - 1) * sqrt(6 / fan_in)`` in float64, then rounded to float32
+   (variance ``2 / fan_in``, so activations neither vanish nor explode through the 94 layers; PyTorch's default
+   init shrinks pool3 features to ~1e-8, REFERENCE §4b).
+3. BatchNorm: weight 1, bias 0, running mean 0, running var 1 (the layer is then ``x / sqrt(1 + 1e-3)``).
+4. ``fc``: uniform with unit gain, ``(2u - 1) * sqrt(3 / 2048)``, bias 0 (logits are unused by rFID).
+
+Absolute rFID values have no meaning across feature spaces: report them as a ratio to a real-vs-real floor at the
+same N, and standardise features per dimension with the *real* set's statistics before KID or precision/recall
+(``standardize_features``; the polynomial kernel's ``+1`` otherwise swamps small features, REFERENCE §4b/§4c).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import torch
+
+from ganforge.metrics.inception import FIDInceptionV3
+
+__all__ = [
+    "RANDOM_INCEPTION_SEED",
+    "random_inception_state_dict",
+    "random_inception",
+    "state_dict_sha256",
+    "feature_mean_std",
+    "standardize_features",
+]
+
+RANDOM_INCEPTION_SEED = 20231108
+"""The fixed seed of ganforge's rFID network; changing it changes every rFID/rKID number."""
+
+
+def _uniform(name: str, seed: int, numel: int) -> np.ndarray:
+    name_key = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, name_key])))
+    return rng.random(numel, dtype=np.float64)
+
+
+def random_inception_state_dict(seed: int = RANDOM_INCEPTION_SEED) -> dict[str, torch.Tensor]:
+    """Generate the seeded state dict of ``FIDInceptionV3`` on CPU (float32 weights), as the module doc describes.
+
+    Args:
+        seed: Non-negative integer seed.
+
+    Returns:
+        A state dict that loads strictly into ``FIDInceptionV3``.
+    """
+    with torch.device("meta"):
+        template = FIDInceptionV3().state_dict()
+    state: dict[str, torch.Tensor] = {}
+    for name, ref in template.items():
+        shape = tuple(ref.shape)
+        leaf = name.rsplit(".", 1)[-1]
+        if name.endswith("num_batches_tracked"):
+            state[name] = torch.zeros((), dtype=torch.long)
+            continue
+        if ".bn." in name:
+            fill = 1.0 if leaf in ("weight", "running_var") else 0.0
+            state[name] = torch.full(shape, fill, dtype=torch.float32)
+            continue
+        if leaf == "bias":
+            state[name] = torch.zeros(shape, dtype=torch.float32)
+            continue
+        fan_in = int(np.prod(shape[1:]))
+        gain_sq = 1.0 if name == "fc.weight" else 2.0
+        bound = np.sqrt(3.0 * gain_sq / fan_in)
+        values = (2.0 * _uniform(name, seed, int(np.prod(shape))) - 1.0) * bound  # float64
+        state[name] = torch.from_numpy(values.astype(np.float32).reshape(shape))
+    return state
+
+
+def random_inception(
+    seed: int = RANDOM_INCEPTION_SEED, resize: bool = True, device: str | torch.device = "cpu"
+) -> FIDInceptionV3:
+    """The rFID/rKID feature network: uint8 ``[N, 3, H, W]`` -> ``[N, 2048]`` (same recipe as FID).
+
+    Args:
+        seed: Weight seed; keep the default to compare with other ganforge rFID numbers.
+        resize: TF1 resize to 299 (the FID recipe); ``False`` runs at the input size (>= 75 px).
+        device: Device for the weights (they are always generated on CPU).
+    """
+    with torch.device("meta"):
+        net = FIDInceptionV3(resize=resize)
+    net.load_state_dict(random_inception_state_dict(seed), strict=True, assign=True)
+    return net.to(device).eval()
+
+
+def state_dict_sha256(state: dict[str, torch.Tensor]) -> str:
+    """sha256 over (sorted name, dtype, shape, little-endian bytes) of every tensor; platform independent."""
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        array = state[name].detach().cpu().contiguous().numpy()
+        array = array.astype(array.dtype.newbyteorder("<"), copy=False)
+        digest.update(f"{name}|{array.dtype.str}|{list(array.shape)}\n".encode("utf-8"))
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def feature_mean_std(reference: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-dimension mean and std (population, float64) of reference (real) features ``[N, D]`` -> ``([D], [D])``."""
+    if reference.ndim != 2 or reference.shape[0] < 2:
+        raise ValueError(f"reference must be [N >= 2, D], got {list(reference.shape)}")
+    ref = reference.to(torch.float64)
+    return ref.mean(dim=0), ref.std(dim=0, correction=0)
+
+
+def standardize_features(
+    features: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, eps: float = 1e-12
+) -> torch.Tensor:
+    """Standardise ``[N, D]`` features with the reference set's ``mean``/``std`` (``[D]`` each), in float64.
+
+    Use the same (real-set) statistics for reals and fakes. Dimensions that are constant in the reference
+    (``std <= eps``, e.g. dead ReLUs) are only centred, so that they cannot blow up.
+    """
+    if features.ndim != 2 or mean.shape != (features.shape[1],) or std.shape != mean.shape:
+        raise ValueError(f"features [N, D] with mean/std [D] expected, got {list(features.shape)}, "
+                         f"{list(mean.shape)}, {list(std.shape)}")
+    std = std.to(torch.float64)
+    scale = torch.where(std > eps, std, torch.ones_like(std))
+    return (features.to(torch.float64) - mean.to(torch.float64)) / scale

@@ -12,15 +12,6 @@ from ganforge.metrics.inception import (
 )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # The ~94 small convs at 75x75 are dominated by OpenMP barriers: with 2 threads on 2 busy cores a forward
-    # takes seconds instead of ~50 ms. Restored after this module.
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 @pytest.fixture(scope="module")
 def net() -> FIDInceptionV3:

@@ -19,14 +19,6 @@ from ganforge.metrics.random_inception import (
 PINNED_SHA256 = "f10f42e3389ca18e219a6e826f23e0d571d063788b81608993df3cbd0b88ff0a"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # Small convs on 2 busy cores: 1 thread is ~50x faster than 2 (OpenMP barriers). Restored afterwards.
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 @pytest.fixture(scope="module")
 def state() -> dict[str, torch.Tensor]:

@@ -5,14 +5,6 @@ from torch import nn
 from ganforge.metrics.vgg import LPIPS_STAGE_CHANNELS, TorchScriptVGG16, VGG16, load_vgg16
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # Small convs on 2 busy cores: 1 thread avoids OpenMP barrier stalls. Restored afterwards.
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 def _img(n: int = 2, size: int = 32) -> torch.Tensor:
     return torch.randint(0, 256, (n, 3, size, size), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)

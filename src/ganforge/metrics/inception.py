@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganforge.metrics.weights import is_torchscript_archive
+from ganforge.metrics.weights import read_weights_file
 from ganforge.nn.shape import assert_shape
 
 __all__ = [
@@ -366,17 +366,9 @@ def load_inception(path: str | Path, map_location: str | torch.device = "cpu") -
     Raises:
         ValueError: The state dict misses keys or has unexpected ones (it is not an FID Inception).
     """
-    path = Path(path)
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        state = load_file(str(path), device=str(map_location))
-    elif is_torchscript_archive(path):
-        return TorchScriptInception(torch.jit.load(str(path), map_location=map_location).eval()).eval()
-    else:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-        if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-            state = state["state_dict"]
+    state = read_weights_file(path, map_location)
+    if isinstance(state, torch.jit.ScriptModule):
+        return TorchScriptInception(state).eval()
     mapped = map_inception_state_dict(state)
     with torch.device("meta"):  # no init work: every tensor is assigned from the file below
         net = FIDInceptionV3()

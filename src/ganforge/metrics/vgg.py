@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganforge.metrics.weights import is_torchscript_archive
+from ganforge.metrics.weights import read_weights_file
 from ganforge.nn.shape import assert_shape
 
 __all__ = ["VGG16", "TorchScriptVGG16", "load_vgg16", "VGG16_CFG", "LPIPS_STAGE_CHANNELS"]
@@ -124,15 +124,9 @@ def load_vgg16(path: str | Path, map_location: str | torch.device = "cpu", with_
     Raises:
         ValueError: The state dict does not have the torchvision VGG16 layout.
     """
-    path = Path(path)
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        state = load_file(str(path), device=str(map_location))
-    elif is_torchscript_archive(path):
-        return TorchScriptVGG16(torch.jit.load(str(path), map_location=map_location).eval()).eval()
-    else:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+    state = read_weights_file(path, map_location)
+    if isinstance(state, torch.jit.ScriptModule):
+        return TorchScriptVGG16(state).eval()
     state = {k.removeprefix("module."): v for k, v in state.items()}
     if not with_classifier:
         state = {k: v for k, v in state.items() if not k.startswith("classifier.")}

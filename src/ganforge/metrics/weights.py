@@ -13,6 +13,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 __all__ = ["WeightsInfo", "KNOWN_WEIGHTS", "resolve_weights", "sha256_file", "is_torchscript_archive"]
 
 WEIGHT_FREE_METRICS = "swd (sliced Wasserstein), rfid/rkid (seeded random Inception), psnr/ssim"
@@ -157,3 +159,21 @@ def resolve_weights(name: str, path: str | Path | None = None, sha256: str | Non
                 "The file is corrupt or a different network; FID numbers from it are not comparable."
             )
     return resolved
+
+
+def read_weights_file(path: str | Path, map_location: str | torch.device = "cpu"):
+    """A weight file's content: a state dict (``.safetensors``, or ``torch.load(weights_only=True)``, unwrapping a
+    ``{"state_dict": ...}`` container), or a ``torch.jit.ScriptModule`` for a TorchScript archive (run as-is by the
+    TorchScript interpreter; no pickle is executed)."""
+    path = Path(path)
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path), device=str(map_location))
+    if is_torchscript_archive(path):
+        return torch.jit.load(str(path), map_location=map_location).eval()
+    state = torch.load(path, map_location=map_location, weights_only=True)
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    return state
+

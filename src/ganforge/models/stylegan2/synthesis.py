@@ -73,16 +73,9 @@ class SynthesisLayer(torch.nn.Module):
             noise = (self.noise_const * self.noise_strength).to(x.dtype)
         act_gain = self.act_gain * gain
         clamp = None if self.conv_clamp is None else self.conv_clamp * gain
-        if self.activation not in _HOMOGENEOUS or act_gain <= 0:
+        if torch.is_grad_enabled() or self.activation not in _HOMOGENEOUS:
             x = modulated_conv2d(x, self.weight, styles, noise=noise, up=self.up, resample_filter=self.resample_filter, fused=fused_modconv)
             return bias_act(x, self.bias, act=self.activation, gain=act_gain, clamp=clamp)
-        if torch.is_grad_enabled():
-            # Training: act(v) * g == act(v * g), so the gain rides on the demodulation coefficients and the
-            # (small) noise and bias tensors: one pass less over x, forward and backward.
-            noise = None if noise is None else noise * act_gain
-            x = modulated_conv2d(x, self.weight, styles, noise=noise, up=self.up, resample_filter=self.resample_filter,
-                                 fused=fused_modconv, gain=act_gain)
-            return bias_act(x, self.bias * act_gain, act=self.activation, gain=1.0, clamp=clamp)
         # Inference: act(v) * g == act(v * g) for g > 0, so the gain, bias and (batch-constant)
         # noise all fold into the demodulation pass: 2 passes over x here instead of 5.
         bias = self.bias.to(x.dtype).reshape(-1, 1, 1)

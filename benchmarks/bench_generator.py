@@ -43,6 +43,15 @@ def cpu_name() -> str:
     return platform.processor() or "unknown"
 
 
+def emit_record(record: dict, path: str | None) -> None:
+    """Print the JSON record, and also write it to ``path`` when given."""
+    text = json.dumps(record, indent=2)
+    print(text)
+    if path:
+        with open(path, "w") as f:
+            f.write(text + "\n")
+
+
 def time_generator(G: Generator, batch: int, repeats: int, warmup: int, fused: bool | None, device: torch.device) -> list[float]:
     """Seconds per batch for ``repeats`` timed runs."""
     z = torch.randn([batch, G.z_dim], generator=torch.Generator().manual_seed(0)).to(device)
@@ -100,11 +109,7 @@ def main() -> None:
             record["results"].append({"config": name, "modconv": mode, "median_s_per_batch": med, "img_per_s": img_s,
                                       "times_s": times, "official_default_img_s": OFFICIAL_IMG_S[name][0],
                                       "official_best_img_s": best, "target_img_s": TARGET_IMG_S[name]})
-    text = json.dumps(record, indent=2)
-    print(text)
-    if args.json:
-        with open(args.json, "w") as f:
-            f.write(text + "\n")
+    emit_record(record, args.json)
 
 
 if __name__ == "__main__":

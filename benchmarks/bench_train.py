@@ -14,14 +14,13 @@ Median of ``--repeats`` after ``--warmup``. Prints a table and one JSON record.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from types import SimpleNamespace
 
 import torch
 
-from bench_generator import cpu_name  # same folder: run as a script
+from bench_generator import cpu_name, emit_record  # same folder: run as a script
 
 from ganforge.train import setup
 from ganforge.train.config import TrainConfig
@@ -92,11 +91,7 @@ def main() -> None:
         print(f"{name:<10} {t['Gmain']:7.3f} {t['Dmain']:7.3f} {t['Greg']:7.3f} {t['Dreg']:7.3f} {t['EMA']:7.4f} "
               f"{step:7.3f} {img_s:7.2f} {OFFICIAL_IMG_S[name]:8.2f} {img_s / OFFICIAL_IMG_S[name]:6.2f} "
               f"{TARGET_IMG_S[name]:6.1f}", flush=True)
-    text = json.dumps(record, indent=2)
-    print(text)
-    if args.json:
-        with open(args.json, "w") as f:
-            f.write(text + "\n")
+    emit_record(record, args.json)
 
 
 if __name__ == "__main__":

@@ -350,7 +350,7 @@ def resolve_resume(spec: str, outdir: str | Path) -> Path:
     """
     outdir = Path(outdir)
     if spec == "latest":
-        chosen = next((find_checkpoints(run)[-1] for run in _run_dirs(outdir) if find_checkpoints(run)), None)
+        chosen = next((found[-1] for run in _run_dirs(outdir) if (found := find_checkpoints(run))), None)
         if chosen is None:
             raise ValueError(f"--resume latest: no checkpoint found in the run folders {outdir}/NNNNN-*")
     else:

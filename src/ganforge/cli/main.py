@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
-from ganforge.cli import convert, dataset, export, generate, preview, train
 from ganforge.version import __version__
 
-SUBCOMMANDS = {"dataset": dataset, "train": train, "generate": generate, "preview": preview,
-               "convert": convert, "export": export}
+# Subcommand name -> module with ``add_parser(subparsers)`` and ``run(args)``. One line per command.
+SUBCOMMANDS = {
+    "dataset": "ganforge.cli.dataset",
+    "train": "ganforge.cli.train",
+    "generate": "ganforge.cli.generate",
+    "preview": "ganforge.cli.preview",
+    "convert": "ganforge.cli.convert",
+    "export": "ganforge.cli.export",
+}
+
+
+def _module(name: str):
+    return importlib.import_module(SUBCOMMANDS[name])
 
 EPILOG = """examples:
   ganforge --version
@@ -26,8 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ganforge {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in SUBCOMMANDS.items():
-        module.add_parser(sub)
+    for name in SUBCOMMANDS:
+        _module(name).add_parser(sub)
     return parser
 
 
@@ -38,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return SUBCOMMANDS[args.command].run(args) or 0
+        return _module(args.command).run(args) or 0
     except ValueError as exc:  # bad input: one clear line, no traceback
         print(f"ganforge {args.command}: error: {exc}", file=sys.stderr)
         return 2

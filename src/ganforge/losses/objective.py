@@ -9,6 +9,7 @@ functions of ``losses/penalties.py``, so adding a loss is a registration, not a 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 
@@ -41,6 +42,22 @@ class StyleGAN2Objective:
     pl_batch_shrink: int = 2
     pl_decay: float = 0.01
     style_mixing_prob: float = 0.9
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None
+    """Differentiable augmentation applied to every image D sees (reals, fakes, R1 inputs); ``None`` = none."""
+
+    def run_D(self, D: torch.nn.Module, img: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        """``D(augment(img), c)``: the only way the objective calls D on one batch."""
+        if self.augment is not None:
+            img = self.augment(img)
+        return D(img, c)
+
+    def run_D_many(self, D: torch.nn.Module, imgs: list[torch.Tensor], cs: list) -> list[torch.Tensor]:
+        """``run_D`` on several batches; one batched pass when D has ``forward_many`` (same result, faster)."""
+        if self.augment is not None:
+            imgs = [self.augment(img) for img in imgs]
+        if hasattr(D, "forward_many"):
+            return D.forward_many(imgs, cs)
+        return [D(img, c) for img, c in zip(imgs, cs)]
 
     def run_G(self, G: torch.nn.Module, z: torch.Tensor, c: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """``img [N, C, H, W], ws [N, num_ws, w_dim]`` with style mixing: with probability ``style_mixing_prob`` the
@@ -82,7 +99,7 @@ class StyleGAN2Objective:
         out = PhaseOutput(loss=loss)
         if do_main:
             img, _ = self.run_G(G, gen_z, gen_c)
-            logits = D(img, gen_c)
+            logits = self.run_D(D, img, gen_c)
             g_loss = self.adversarial.g_loss(logits)  # [N]
             out.stats["Loss/scores/fake"] = logits.detach().flatten()
             out.stats["Loss/G/loss"] = g_loss.detach()
@@ -106,18 +123,14 @@ class StyleGAN2Objective:
             with torch.no_grad():
                 gen_img, ws = self.run_G(G, gen_z, gen_c)
             out.w_mean = ws[:, 0].mean(dim=0)
-            # Fakes and reals in one D pass when D supports it (same result as two passes, faster).
-            if hasattr(D, "forward_many"):
-                fake_logits, real_logits = D.forward_many([gen_img, real], [gen_c, real_c])
-            else:
-                fake_logits, real_logits = D(gen_img, gen_c), D(real, real_c)
+            fake_logits, real_logits = self.run_D_many(D, [gen_img, real], [gen_c, real_c])
             d_fake = self.adversarial.d_fake_loss(fake_logits)
             d_real = self.adversarial.d_real_loss(real_logits)
             out.stats["Loss/scores/fake"] = fake_logits.detach().flatten()
             out.stats["Loss/D/loss"] = (d_real + d_fake).detach()
             loss = loss + d_fake.mean() + d_real.mean()
         elif do_reg:
-            real_logits = D(real, real_c)
+            real_logits = self.run_D(D, real, real_c)
         if do_main or do_reg:
             out.stats["Loss/scores/real"] = real_logits.detach().flatten()
         if do_reg:

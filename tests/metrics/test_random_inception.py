@@ -4,6 +4,7 @@ import torch
 from ganforge.metrics.inception import FIDInceptionV3
 from ganforge.metrics.random_inception import (
     RANDOM_INCEPTION_SEED,
+    RANDOM_INCEPTION_SHA256,
     feature_mean_std,
     random_inception,
     random_inception_state_dict,
@@ -28,6 +29,7 @@ def state() -> dict[str, torch.Tensor]:
 def test_pinned_checksum(state):
     assert RANDOM_INCEPTION_SEED == 20231108
     assert state_dict_sha256(state) == PINNED_SHA256
+    assert RANDOM_INCEPTION_SHA256 == PINNED_SHA256  # the digest recorded in every rFID result
 
 
 def test_layout_and_init_statistics(state):

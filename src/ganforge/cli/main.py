@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "preview": "ganforge.cli.preview",
     "convert": "ganforge.cli.convert",
     "export": "ganforge.cli.export",
+    "metrics": "ganforge.cli.metrics",
 }
 
 

@@ -32,6 +32,7 @@ from ganforge.metrics.inception import FIDInceptionV3
 
 __all__ = [
     "RANDOM_INCEPTION_SEED",
+    "RANDOM_INCEPTION_SHA256",
     "random_inception_state_dict",
     "random_inception",
     "state_dict_sha256",
@@ -41,6 +42,10 @@ __all__ = [
 
 RANDOM_INCEPTION_SEED = 20231108
 """The fixed seed of ganforge's rFID network; changing it changes every rFID/rKID number."""
+
+RANDOM_INCEPTION_SHA256 = "f10f42e3389ca18e219a6e826f23e0d571d063788b81608993df3cbd0b88ff0a"
+"""``state_dict_sha256(random_inception_state_dict(RANDOM_INCEPTION_SEED))``, pinned once (torch 2.13, x86-64) and
+recorded in every rFID/rKID result; a test recomputes it."""
 
 
 def _uniform(name: str, seed: int, numel: int) -> np.ndarray:

@@ -80,7 +80,10 @@ def test_contract_shapes_and_per_sample(name):
     """Every registered loss maps [N, 1] (or [N]) logits to an [N] loss, one sample at a time."""
     loss = get_adversarial_loss(name)
     x = torch.randn(5, 1, dtype=torch.float64)
-    for term in (loss.g_loss, loss.d_real_loss, loss.d_fake_loss):
+    terms = [t for t in (loss.g_loss, loss.d_real_loss, loss.d_fake_loss) if t is not None]
+    if not terms:  # paired-only (relativistic): tested in test_loss_zoo.py
+        assert loss.g_pair_loss is not None and loss.d_pair_loss is not None
+    for term in terms:
         out = term(x)
         assert out.shape == (5,) and out.dtype == torch.float64
         torch.testing.assert_close(term(x[:, 0]), out)

@@ -1,4 +1,4 @@
-"""Loss terms as pure functions returning per-sample tensors (adversarial losses, gradient penalties)."""
+"""Loss terms as pure functions returning per-sample tensors (adversarial losses, gradient penalties, regularisers)."""
 
 from ganforge.losses.adversarial import (
     ADVERSARIAL_LOSSES,
@@ -9,7 +9,9 @@ from ganforge.losses.adversarial import (
     minimax_g_loss,
     nonsaturating_g_loss,
 )
-from ganforge.losses.penalties import path_length_penalty, r1_penalty
+from ganforge.losses.penalties import (dragan_points, gradient_norm_penalty, interpolate, lecam_penalty, lecam_update,
+                                       path_length_penalty, r1_penalty, r2_penalty)
+from ganforge.losses.regularizers import REGULARIZERS, RegConfig, Regularizer, get_regularizer, parse_reg
 
 __all__ = [
     "ADVERSARIAL_LOSSES",
@@ -20,5 +22,16 @@ __all__ = [
     "logistic_d_real_loss",
     "logistic_d_fake_loss",
     "r1_penalty",
+    "r2_penalty",
+    "gradient_norm_penalty",
+    "interpolate",
+    "dragan_points",
+    "lecam_penalty",
+    "lecam_update",
     "path_length_penalty",
+    "REGULARIZERS",
+    "Regularizer",
+    "RegConfig",
+    "get_regularizer",
+    "parse_reg",
 ]

@@ -1,16 +1,24 @@
 """Adversarial losses as pure functions of the discriminator's logits, registered by name.
 
-Each :class:`AdversarialLoss` bundles the three per-sample terms that a GAN objective needs:
-the generator's loss on fake logits and the discriminator's losses on real and fake logits. The
-functions take logits ``[N, 1]`` (or ``[N]``) and return per-sample losses ``[N]``; the objective
-reduces them (mean or sum) and the loop calls ``backward``. They never reduce, log or move devices.
+Each :class:`AdversarialLoss` bundles the per-sample terms that a GAN objective needs: the generator's loss on fake
+logits and the discriminator's losses on real and fake logits. The functions take logits ``[N, 1]`` (or ``[N]``) and
+return per-sample losses ``[N]``; the objective reduces them (mean) and the loop calls ``backward``. They never
+reduce over the batch (except where the loss itself is defined on batch statistics, see the relativistic loss), log
+or move devices.
 
-All terms are written with ``softplus`` so that they stay finite for any logit: with
-``sigmoid(x) = 1 / (1 + exp(-x))``, ``softplus(x) = log(1 + exp(x)) = -log(sigmoid(-x))``.
+Relativistic losses compare real and fake logits, so they cannot be written as functions of one batch. They set the
+optional *paired* terms ``g_pair_loss(real, fake)`` / ``d_pair_loss(real, fake)``; the objective always calls
+:meth:`AdversarialLoss.generator` and :meth:`AdversarialLoss.discriminator`, which use the paired terms when present
+and the single-batch terms otherwise. ``needs_real_for_g`` tells the objective to run D on reals in G's phase.
 
-Adding a loss (hinge, WGAN, LSGAN, relativistic, ...) is one registration::
+Registered: ``nonsaturating`` (StyleGAN2 default), ``minimax`` (saturating), ``wgan`` (critic with weight clipping),
+``wgan-gp`` (critic, gradient penalty on interpolates), ``lsgan`` (a=0, b=1, c=1), ``lsgan-sym`` (a=-1, b=1, c=0),
+``hinge``, ``relativistic`` (relativistic average logistic, RaSGAN). Adding one is a registration::
 
-    ADVERSARIAL_LOSSES.register("hinge", AdversarialLoss("hinge", g_loss=..., d_real_loss=..., d_fake_loss=...))
+    ADVERSARIAL_LOSSES.register("mine", AdversarialLoss("mine", g_loss=..., d_real_loss=..., d_fake_loss=...))
+
+The logistic terms are written with ``softplus`` so that they stay finite for any logit:
+``softplus(x) = log(1 + exp(x)) = -log(sigmoid(-x))``.
 """
 
 from __future__ import annotations
@@ -19,9 +27,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 from torch import Tensor
-from torch.nn.functional import softplus
+from torch.nn.functional import relu, softplus
 
 from ganforge.registry import Registry
+
+Single = Callable[[Tensor], Tensor]
+Paired = Callable[[Tensor, Tensor], Tensor]
 
 
 @dataclass(frozen=True)
@@ -30,15 +41,52 @@ class AdversarialLoss:
 
     Attributes:
         name: Stable name (the registry key, used by configs and the CLI).
-        g_loss: ``fake_logits [N, 1] -> [N]``, minimised by G.
+        g_loss: ``fake_logits [N, 1] -> [N]``, minimised by G (``None`` for paired-only losses).
         d_real_loss: ``real_logits [N, 1] -> [N]``, minimised by D.
         d_fake_loss: ``fake_logits [N, 1] -> [N]``, minimised by D.
+        g_pair_loss: ``(real_logits, fake_logits) -> [N]`` for losses that compare the two (relativistic).
+        d_pair_loss: ``(real_logits, fake_logits) -> (d_real [N], d_fake [N])`` likewise.
+        weight_clip: Clip D's parameters to ``[-c, c]`` after every D step (WGAN's Lipschitz constraint).
+        implied_reg: A regulariser this loss is defined with (``wgan-gp`` -> ``"wgan_gp"``), added when not given.
+        threshold: The logit that separates "real" from "fake" decisions (for D accuracy diagnostics).
     """
 
     name: str
-    g_loss: Callable[[Tensor], Tensor]
-    d_real_loss: Callable[[Tensor], Tensor]
-    d_fake_loss: Callable[[Tensor], Tensor]
+    g_loss: Single | None = None
+    d_real_loss: Single | None = None
+    d_fake_loss: Single | None = None
+    g_pair_loss: Paired | None = None
+    d_pair_loss: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]] | None = None
+    weight_clip: float | None = None
+    implied_reg: str | None = None
+    threshold: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.g_loss is None and self.g_pair_loss is None:
+            raise ValueError(f"adversarial loss {self.name!r}: needs g_loss or g_pair_loss")
+        if self.d_pair_loss is None and (self.d_real_loss is None or self.d_fake_loss is None):
+            raise ValueError(f"adversarial loss {self.name!r}: needs d_real_loss and d_fake_loss, or d_pair_loss")
+        if self.weight_clip is not None and self.weight_clip <= 0:
+            raise ValueError(f"adversarial loss {self.name!r}: weight_clip must be > 0, got {self.weight_clip}")
+
+    @property
+    def needs_real_for_g(self) -> bool:
+        """True when G's loss needs D's logits on reals too."""
+        return self.g_pair_loss is not None
+
+    def generator(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
+        """G's per-sample loss ``[N]``; ``real_logits`` is required when :attr:`needs_real_for_g`."""
+        if self.g_pair_loss is None:
+            return self.g_loss(fake_logits)
+        if real_logits is None:
+            raise ValueError(f"adversarial loss {self.name!r}: G's loss needs real_logits")
+        return self.g_pair_loss(real_logits, fake_logits)
+
+    def discriminator(self, real_logits: Tensor, fake_logits: Tensor) -> tuple[Tensor, Tensor]:
+        """D's per-sample losses ``(on reals [N], on fakes [N])``."""
+        if self.d_pair_loss is not None:
+            return self.d_pair_loss(real_logits, fake_logits)
+        return self.d_real_loss(real_logits), self.d_fake_loss(fake_logits)
 
 
 ADVERSARIAL_LOSSES: Registry[AdversarialLoss] = Registry("adversarial loss")
@@ -81,7 +129,79 @@ def minimax_g_loss(fake_logits: Tensor) -> Tensor:
     return -softplus(_per_sample(fake_logits))  # log(1 - sigmoid(fake_logits))
 
 
-ADVERSARIAL_LOSSES.register("nonsaturating", AdversarialLoss(
-    "nonsaturating", g_loss=nonsaturating_g_loss, d_real_loss=logistic_d_real_loss, d_fake_loss=logistic_d_fake_loss))
-ADVERSARIAL_LOSSES.register("minimax", AdversarialLoss(
-    "minimax", g_loss=minimax_g_loss, d_real_loss=logistic_d_real_loss, d_fake_loss=logistic_d_fake_loss))
+# Wasserstein GAN (Arjovsky et al. 2017): the critic maximises E[D(x)] - E[D(G(z))]; G maximises E[D(G(z))].
+def wgan_g_loss(fake_logits: Tensor) -> Tensor:
+    """``-D(G(z))``: ``[N, 1] -> [N]``. Also the hinge G loss (Lim & Ye 2017; Miyato et al. 2018)."""
+    return -_per_sample(fake_logits)
+
+
+def wgan_d_real_loss(real_logits: Tensor) -> Tensor:
+    """``-D(x)``: ``[N, 1] -> [N]``."""
+    return -_per_sample(real_logits)
+
+
+def wgan_d_fake_loss(fake_logits: Tensor) -> Tensor:
+    """``D(G(z))``: ``[N, 1] -> [N]``."""
+    return _per_sample(fake_logits)
+
+
+# Least squares GAN (Mao et al. 2017, Eq. 2): D pushes fakes to a and reals to b, G pushes fakes to c.
+def lsgan_losses(a: float = 0.0, b: float = 1.0, c: float = 1.0) -> tuple[Single, Single, Single]:
+    """``(g_loss, d_real_loss, d_fake_loss)`` of LSGAN with targets a (fake), b (real), c (G's target for fakes):
+    ``g = (f - c)^2 / 2``, ``d_real = (r - b)^2 / 2``, ``d_fake = (f - a)^2 / 2``, each ``[N, 1] -> [N]``."""
+    def g_loss(fake_logits: Tensor) -> Tensor:
+        return 0.5 * (_per_sample(fake_logits) - c).square()
+
+    def d_real_loss(real_logits: Tensor) -> Tensor:
+        return 0.5 * (_per_sample(real_logits) - b).square()
+
+    def d_fake_loss(fake_logits: Tensor) -> Tensor:
+        return 0.5 * (_per_sample(fake_logits) - a).square()
+
+    return g_loss, d_real_loss, d_fake_loss
+
+
+# Hinge loss (Lim & Ye 2017 "Geometric GAN"; Miyato et al. 2018): D's margins at +-1, G as in WGAN.
+def hinge_d_real_loss(real_logits: Tensor) -> Tensor:
+    """``relu(1 - D(x))``: ``[N, 1] -> [N]``."""
+    return relu(1.0 - _per_sample(real_logits))
+
+
+def hinge_d_fake_loss(fake_logits: Tensor) -> Tensor:
+    """``relu(1 + D(G(z)))``: ``[N, 1] -> [N]``."""
+    return relu(1.0 + _per_sample(fake_logits))
+
+
+# Relativistic average GAN (Jolicoeur-Martineau 2019, Eq. 5-6, logistic form "RaSGAN"): D estimates the probability
+# that a real image is more realistic than the average fake (and vice versa); G plays the same game reversed.
+def relativistic_d_loss(real_logits: Tensor, fake_logits: Tensor) -> tuple[Tensor, Tensor]:
+    """``(-log sigmoid(r_i - mean f), -log(1 - sigmoid(f_i - mean r)))``: ``([N], [N])``."""
+    r, f = _per_sample(real_logits), _per_sample(fake_logits)
+    return softplus(-(r - f.mean())), softplus(f - r.mean())
+
+
+def relativistic_g_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """``-log(1 - sigmoid(r_i - mean f)) - log sigmoid(f_i - mean r)``: ``[N]`` (reals and fakes paired by index)."""
+    r, f = _per_sample(real_logits), _per_sample(fake_logits)
+    if r.shape != f.shape:
+        raise ValueError(f"relativistic G loss pairs reals and fakes: got {list(r.shape)} and {list(f.shape)}")
+    return softplus(r - f.mean()) + softplus(-(f - r.mean()))
+
+
+_LOGISTIC = dict(d_real_loss=logistic_d_real_loss, d_fake_loss=logistic_d_fake_loss)
+_WGAN = dict(g_loss=wgan_g_loss, d_real_loss=wgan_d_real_loss, d_fake_loss=wgan_d_fake_loss)
+_LS_G, _LS_R, _LS_F = lsgan_losses(0.0, 1.0, 1.0)
+_LSS_G, _LSS_R, _LSS_F = lsgan_losses(-1.0, 1.0, 0.0)
+
+ADVERSARIAL_LOSSES.register("nonsaturating", AdversarialLoss("nonsaturating", g_loss=nonsaturating_g_loss, **_LOGISTIC))
+ADVERSARIAL_LOSSES.register("minimax", AdversarialLoss("minimax", g_loss=minimax_g_loss, **_LOGISTIC))
+ADVERSARIAL_LOSSES.register("wgan", AdversarialLoss("wgan", weight_clip=0.01, **_WGAN))
+ADVERSARIAL_LOSSES.register("wgan-gp", AdversarialLoss("wgan-gp", implied_reg="wgan_gp", **_WGAN))
+ADVERSARIAL_LOSSES.register("lsgan", AdversarialLoss("lsgan", g_loss=_LS_G, d_real_loss=_LS_R, d_fake_loss=_LS_F,
+                                                     threshold=0.5))
+ADVERSARIAL_LOSSES.register("lsgan-sym", AdversarialLoss("lsgan-sym", g_loss=_LSS_G, d_real_loss=_LSS_R,
+                                                         d_fake_loss=_LSS_F, threshold=0.0))
+ADVERSARIAL_LOSSES.register("hinge", AdversarialLoss("hinge", g_loss=wgan_g_loss, d_real_loss=hinge_d_real_loss,
+                                                     d_fake_loss=hinge_d_fake_loss))
+ADVERSARIAL_LOSSES.register("relativistic", AdversarialLoss("relativistic", g_pair_loss=relativistic_g_loss,
+                                                            d_pair_loss=relativistic_d_loss))

@@ -1,9 +1,17 @@
-"""The StyleGAN2 objective: which terms each training phase computes (Karras et al. 2020, sec. 2-3 and app. B).
+"""The GAN objective: which terms each training phase computes, for any model (StyleGAN2: Karras et al. 2020).
 
-``StyleGAN2Objective.compute(phase, ...)`` runs the networks for one round of one phase and returns the scalar to
+``GANObjective.compute(phase, ...)`` runs the networks for one round of one phase and returns the scalar to
 backpropagate plus per-sample statistics. It never calls ``backward``, never logs and never touches process groups:
-the loop does that. Adversarial losses come from the registry (``losses/adversarial.py``) and penalties are the pure
-functions of ``losses/penalties.py``, so adding a loss is a registration, not a branch here.
+the loop does that. Adversarial losses come from the registry (``losses/adversarial.py``) and regularisers are the
+registered terms of ``losses/regularizers.py`` (each wrapping a pure penalty of ``losses/penalties.py``), so adding a
+loss or a regulariser is a registration, not a branch here.
+
+StyleGAN-only steps are chosen by capability, not by model name: a G with ``mapping`` and ``synthesis`` is run through
+them (style mixing, ``ws`` for path length, ``w_avg`` tracking); any other G is called as ``G(z, c)``. Every D call
+goes through :meth:`GANObjective.run_D` / :meth:`GANObjective.run_D_many`, so augmentation applies to every model.
+
+The StyleGAN2 recipe is ``GANObjective(nonsaturating, regs=(r1 gamma every 16, pl 2 every 4), style_mixing_prob=0.9)``;
+``StyleGAN2Objective`` is the same class under its earlier name.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from typing import Callable
 import torch
 
 from ganforge.losses.adversarial import AdversarialLoss
-from ganforge.losses.penalties import path_length_penalty, r1_penalty
+from ganforge.losses.regularizers import ActiveReg, RegContext
 from ganforge.train.phases import Phase, reg_gain
 
 
@@ -33,15 +41,17 @@ class PhaseOutput:
 
 
 @dataclass(frozen=True)
-class StyleGAN2Objective:
-    """Non-saturating logistic loss (or any registered one) + lazy R1 + path length + style mixing."""
+class GANObjective:
+    """Any registered adversarial loss + any registered regularisers (+ style mixing for mapping-network G)."""
 
     adversarial: AdversarialLoss
-    r1_gamma: float = 10.0
-    pl_weight: float = 2.0
+    regs: tuple[ActiveReg, ...] = ()
+    """Active regularisers; eager ones (interval 0) run in the main phase, lazy ones in the phase of their interval."""
+    style_mixing_prob: float = 0.0
     pl_batch_shrink: int = 2
     pl_decay: float = 0.01
-    style_mixing_prob: float = 0.9
+    state: dict[str, torch.nn.Module] = field(default_factory=dict)
+    """State modules of stateful regularisers by name (LeCam anchors); the loop checkpoints them."""
     augment: Callable[[torch.Tensor], torch.Tensor] | None = None
     """Differentiable augmentation applied to every image D sees (reals, fakes, R1 inputs); ``None`` = none."""
 
@@ -59,9 +69,12 @@ class StyleGAN2Objective:
             return D.forward_many(imgs, cs)
         return [D(img, c) for img, c in zip(imgs, cs)]
 
-    def run_G(self, G: torch.nn.Module, z: torch.Tensor, c: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        """``img [N, C, H, W], ws [N, num_ws, w_dim]`` with style mixing: with probability ``style_mixing_prob`` the
-        layers from a random cutoff on take the styles of a second latent (one cutoff per batch, as in the paper)."""
+    def run_G(self, G: torch.nn.Module, z: torch.Tensor, c: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``img [N, C, H, W], ws [N, num_ws, w_dim] | None``. A mapping-network G gets style mixing: with probability
+        ``style_mixing_prob`` the layers from a random cutoff on take the styles of a second latent (one cutoff per
+        batch, as in the paper); any other G is called as ``G(z, c)`` and returns no ``ws``."""
+        if not (hasattr(G, "mapping") and hasattr(G, "synthesis")):
+            return G(z, c), None
         ws = G.mapping(z, c)  # [N, num_ws, w_dim]
         if self.style_mixing_prob > 0:
             num_ws = ws.shape[1]
@@ -73,6 +86,15 @@ class StyleGAN2Objective:
                 ws = torch.cat([ws[:, :cutoff], G.mapping(z2, c)[:, cutoff:]], dim=1)
         img = G.synthesis(ws)
         return img, ws
+
+    def regs_of(self, phase: Phase) -> tuple[ActiveReg, ...]:
+        """The regularisers ``phase`` evaluates: eager ones with the main loss, lazy ones in the phase of their interval."""
+        if "reg" not in phase.terms:
+            return ()
+        mine = [r for r in self.regs if r.reg.module == phase.module]
+        if "main" in phase.terms:
+            return tuple(r for r in mine if not r.lazy)
+        return tuple(r for r in mine if r.lazy and r.interval == phase.interval)
 
     def compute(
         self,
@@ -86,56 +108,66 @@ class StyleGAN2Objective:
         pl_mean: torch.Tensor,
     ) -> PhaseOutput:
         """One round of ``phase``: ``real_img [N, C, H, W]`` in [-1, 1], ``gen_z [N, z_dim]``, ``c [N, c_dim]``."""
-        do_main = "main" in phase.terms
-        do_reg = "reg" in phase.terms
+        ctx = RegContext(run_G=lambda z, c: self.run_G(G, z, c), run_D=lambda img, c: self.run_D(D, img, c),
+                         real_img=real_img, real_c=real_c, gen_z=gen_z, gen_c=gen_c, pl_mean=pl_mean,
+                         pl_batch_shrink=self.pl_batch_shrink, pl_decay=self.pl_decay, state=self.state)
+        regs = self.regs_of(phase)
+        loss = real_img.new_zeros([]) if phase.module == "D" else gen_z.new_zeros([])
+        out = PhaseOutput(loss=loss)
+        if "main" in phase.terms:
+            if phase.module == "G":
+                loss = loss + self._generator_main(G, D, ctx, out)
+            else:
+                loss = loss + self._discriminator_main(G, D, ctx, out, regs)
         gain = reg_gain(phase)
-        if phase.module == "G":
-            return self._generator_phase(G, D, gen_z, gen_c, pl_mean, do_main, do_reg and self.pl_weight > 0, gain)
-        return self._discriminator_phase(G, D, real_img, real_c, gen_z, gen_c, do_main,
-                                         do_reg and self.r1_gamma > 0, gain)
-
-    def _generator_phase(self, G, D, gen_z, gen_c, pl_mean, do_main, do_reg, gain) -> PhaseOutput:
-        loss = gen_z.new_zeros([])
-        out = PhaseOutput(loss=loss)
-        if do_main:
-            img, _ = self.run_G(G, gen_z, gen_c)
-            logits = self.run_D(D, img, gen_c)
-            g_loss = self.adversarial.g_loss(logits)  # [N]
-            out.stats["Loss/scores/fake"] = logits.detach().flatten()
-            out.stats["Loss/G/loss"] = g_loss.detach()
-            loss = loss + g_loss.mean()
-        if do_reg:
-            n = max(gen_z.shape[0] // self.pl_batch_shrink, 1)
-            img, ws = self.run_G(G, gen_z[:n], gen_c[:n] if gen_c is not None else None)
-            penalty, _, lengths = path_length_penalty(img, ws, pl_mean, decay=self.pl_decay)
-            out.stats["Loss/pl_penalty"] = penalty.detach()
-            out.stats["Loss/pl_length"] = lengths
-            out.pl_lengths_mean = lengths.mean()
-            loss = loss + (penalty * self.pl_weight).mean() * gain
+        for reg in regs:
+            penalty = reg.reg.penalty(ctx)  # [N]
+            loss = loss + (penalty * (reg.weight * reg.reg.scale)).mean() * gain
+        for name, value in ctx.outputs.items():
+            if name == "pl_lengths_mean":
+                out.pl_lengths_mean = value
+            else:
+                out.stats[name] = value
         out.loss = loss
         return out
 
-    def _discriminator_phase(self, G, D, real_img, real_c, gen_z, gen_c, do_main, do_reg, gain) -> PhaseOutput:
-        loss = real_img.new_zeros([])
-        out = PhaseOutput(loss=loss)
-        real = real_img.detach().requires_grad_(do_reg)
-        if do_main:
+    def after_step(self, phase: Phase, module: torch.nn.Module) -> None:
+        """Constraints applied after the optimiser step: WGAN weight clipping of D to ``[-c, c]``."""
+        clip = self.adversarial.weight_clip
+        if clip is not None and phase.module == "D":
             with torch.no_grad():
-                gen_img, ws = self.run_G(G, gen_z, gen_c)
+                for p in module.parameters():
+                    p.clamp_(-clip, clip)
+
+    def _generator_main(self, G, D, ctx: RegContext, out: PhaseOutput) -> torch.Tensor:
+        img, _ = self.run_G(G, ctx.gen_z, ctx.gen_c)
+        if self.adversarial.needs_real_for_g:
+            logits, real_logits = self.run_D_many(D, [img, ctx.real_img.detach()], [ctx.gen_c, ctx.real_c])
+        else:
+            logits, real_logits = self.run_D(D, img, ctx.gen_c), None
+        g_loss = self.adversarial.generator(logits, real_logits)  # [N]
+        out.stats["Loss/scores/fake"] = logits.detach().flatten()
+        out.stats["Loss/G/loss"] = g_loss.detach()
+        return g_loss.mean()
+
+    def _discriminator_main(self, G, D, ctx: RegContext, out: PhaseOutput, regs) -> torch.Tensor:
+        with torch.no_grad():
+            gen_img, ws = self.run_G(G, ctx.gen_z, ctx.gen_c)
+        if ws is not None:
             out.w_mean = ws[:, 0].mean(dim=0)
-            fake_logits, real_logits = self.run_D_many(D, [gen_img, real], [gen_c, real_c])
-            d_fake = self.adversarial.d_fake_loss(fake_logits)
-            d_real = self.adversarial.d_real_loss(real_logits)
-            out.stats["Loss/scores/fake"] = fake_logits.detach().flatten()
-            out.stats["Loss/D/loss"] = (d_real + d_fake).detach()
-            loss = loss + d_fake.mean() + d_real.mean()
-        elif do_reg:
-            real_logits = self.run_D(D, real, real_c)
-        if do_main or do_reg:
-            out.stats["Loss/scores/real"] = real_logits.detach().flatten()
-        if do_reg:
-            penalty = r1_penalty(real, real_logits)  # [N]
-            out.stats["Loss/r1_penalty"] = penalty.detach()
-            loss = loss + (penalty * (self.r1_gamma / 2)).mean() * gain
-        out.loss = loss
-        return out
+        ctx.fake_img = gen_img
+        # R1 in the same phase differentiates the main pass's real logits (no second forward).
+        real = ctx.real_img.detach().requires_grad_(any(r.name == "r1" for r in regs))
+        fake_logits, real_logits = self.run_D_many(D, [gen_img, real], [ctx.gen_c, ctx.real_c])
+        ctx.real, ctx.real_logits, ctx.fake_logits = real, real_logits, fake_logits
+        d_real, d_fake = self.adversarial.discriminator(real_logits, fake_logits)
+        threshold = self.adversarial.threshold
+        out.stats["Loss/scores/fake"] = fake_logits.detach().flatten()
+        out.stats["Loss/scores/real"] = real_logits.detach().flatten()
+        out.stats["Loss/D/loss"] = (d_real + d_fake).detach()
+        out.stats["Diag/D_acc_real"] = (real_logits.detach().flatten() > threshold).float()
+        out.stats["Diag/D_acc_fake"] = (fake_logits.detach().flatten() < threshold).float()
+        return d_fake.mean() + d_real.mean()
+
+
+StyleGAN2Objective = GANObjective

@@ -1,4 +1,6 @@
-"""Gradient penalties as pure functions: R1 (Mescheder et al. 2018) and path length (Karras et al. 2020).
+"""Gradient penalties as pure functions: R1, R2 (Mescheder et al. 2018), the WGAN-GP / DRAGAN gradient-norm penalty
+with its input samplers (Gulrajani et al. 2017; Kodali et al. 2017), LeCam (Tseng et al. 2021) and path length
+(Karras et al. 2020).
 
 Both differentiate a network output with respect to its input using
 ``torch.autograd.grad(create_graph=True)`` so that the returned per-sample penalty can itself be
@@ -50,6 +52,107 @@ def r1_penalty(real_img: Tensor, real_logits: Tensor) -> Tensor:
         raise ValueError(f"real_logits {list(real_logits.shape)} and real_img {list(real_img.shape)} differ in batch size")
     grad = _input_grad(real_logits.sum(), real_img, "real_img")  # [N, C, H, W]
     return grad.square().flatten(1).sum(dim=1)  # [N]
+
+
+def r2_penalty(fake_img: Tensor, fake_logits: Tensor) -> Tensor:
+    """R2 gradient penalty on generated data (Mescheder et al. 2018, Eq. 10): ``|| d D(x~_i) / d x~_i ||^2``.
+
+    Args:
+        fake_img: Generated images ``[N, C, H, W]`` (detached from G) with ``requires_grad=True``.
+        fake_logits: ``D(fake_img)``, ``[N, 1]``.
+
+    Returns:
+        Per-sample penalty ``[N]``; the caller scales it by ``gamma / 2``.
+    """
+    if fake_logits.shape[0] != fake_img.shape[0]:
+        raise ValueError(f"fake_logits {list(fake_logits.shape)} and fake_img {list(fake_img.shape)} differ in batch size")
+    grad = _input_grad(fake_logits.sum(), fake_img, "fake_img")  # [N, C, H, W]
+    return grad.square().flatten(1).sum(dim=1)  # [N]
+
+
+def gradient_norm_penalty(inputs: Tensor, logits: Tensor, *, target: float = 1.0, one_sided: bool = False) -> Tensor:
+    """``(||d D(x^) / d x^|| - target)^2`` per sample: the WGAN-GP (Gulrajani et al. 2017, Eq. 3) and DRAGAN penalty.
+
+    Args:
+        inputs: The points ``x^`` ``[N, C, H, W]`` with ``requires_grad=True`` (from :func:`interpolate` or
+            :func:`dragan_points`).
+        logits: ``D(inputs)``, ``[N, 1]``.
+        target: The gradient norm aimed at (1: a 1-Lipschitz critic).
+        one_sided: Penalise only norms above ``target``: ``max(0, ||g|| - target)^2`` (Gulrajani et al. App. and
+            Kodali et al.'s one-sided variant).
+
+    Returns:
+        Per-sample penalty ``[N]``; the caller scales it by lambda (10 in both papers).
+    """
+    if logits.shape[0] != inputs.shape[0]:
+        raise ValueError(f"logits {list(logits.shape)} and inputs {list(inputs.shape)} differ in batch size")
+    grad = _input_grad(logits.sum(), inputs, "inputs")  # [N, C, H, W]
+    norm = (grad.flatten(1).square().sum(dim=1) + 1e-12).sqrt()  # [N]; eps: finite double backward at grad = 0
+    gap = norm - target
+    if one_sided:
+        gap = gap.clamp(min=0)
+    return gap.square()
+
+
+def interpolate(real: Tensor, fake: Tensor, eps: Tensor | None = None) -> Tensor:
+    """WGAN-GP sample points ``eps * real + (1 - eps) * fake`` with ``eps ~ U[0, 1]`` per sample.
+
+    Args:
+        real, fake: ``[N, C, H, W]`` (detached).
+        eps: ``[N]`` mixing weights; drawn from torch's RNG when ``None``.
+
+    Returns:
+        ``[N, C, H, W]`` points with ``requires_grad=True``.
+    """
+    if real.shape != fake.shape:
+        raise ValueError(f"real {list(real.shape)} and fake {list(fake.shape)} must have the same shape")
+    if eps is None:
+        eps = torch.rand([real.shape[0]], device=real.device, dtype=real.dtype)
+    eps = eps.reshape([-1] + [1] * (real.ndim - 1))  # [N, 1, 1, 1]
+    return torch.lerp(fake.detach(), real.detach(), eps).requires_grad_(True)
+
+
+def dragan_points(real: Tensor, *, scale: float = 0.5, noise: Tensor | None = None, alpha: Tensor | None = None) -> Tensor:
+    """DRAGAN sample points around the data (Kodali et al. 2017, "On Convergence and Stability of GANs", Sec. 5):
+    ``x + alpha * delta`` with ``delta = scale * std(x) * u``, ``u ~ U[0, 1]`` per pixel, ``alpha ~ U[0, 1]`` per sample.
+
+    Args:
+        real: ``[N, C, H, W]`` real images (detached).
+        scale: Perturbation size relative to the data's standard deviation (paper: 0.5).
+        noise, alpha: ``u [N, C, H, W]`` and ``alpha [N]``; drawn from torch's RNG when ``None``.
+
+    Returns:
+        ``[N, C, H, W]`` points with ``requires_grad=True``.
+    """
+    real = real.detach()
+    if noise is None:
+        noise = torch.rand_like(real)
+    if alpha is None:
+        alpha = torch.rand([real.shape[0]], device=real.device, dtype=real.dtype)
+    if noise.shape != real.shape or alpha.shape != real.shape[:1]:
+        raise ValueError(f"noise must be shaped {list(real.shape)} and alpha [{real.shape[0]}]")
+    delta = scale * real.std() * noise  # [N, C, H, W]
+    return (real + alpha.reshape([-1] + [1] * (real.ndim - 1)) * delta).requires_grad_(True)
+
+
+def lecam_penalty(real_logits: Tensor, fake_logits: Tensor, anchor_real: Tensor, anchor_fake: Tensor) -> Tensor:
+    """LeCam regulariser (Tseng et al. 2021, "Regularizing GANs under Limited Data", Eq. 3), per sample:
+    ``(D(x_i) - alpha_F)^2 + (D(G(z_i)) - alpha_R)^2`` where ``alpha_R`` / ``alpha_F`` are moving averages of D's
+    outputs on reals / fakes (see :func:`lecam_update`). Logits ``[N, 1]``, anchors 0-dim -> ``[N]``."""
+    r, f = real_logits.flatten(), fake_logits.flatten()
+    if r.shape != f.shape:
+        raise ValueError(f"LeCam pairs real and fake logits: got {list(real_logits.shape)} and {list(fake_logits.shape)}")
+    return (r - anchor_fake.detach()).square() + (f - anchor_real.detach()).square()
+
+
+def lecam_update(anchor_real: Tensor, anchor_fake: Tensor, real_logits: Tensor, fake_logits: Tensor,
+                 decay: float = 0.99) -> tuple[Tensor, Tensor]:
+    """The anchors' EMA step: ``alpha <- decay * alpha + (1 - decay) * mean(logits)``; returns new detached anchors."""
+    if not 0.0 <= decay <= 1.0:
+        raise ValueError(f"LeCam decay must be in [0, 1], got {decay}")
+    new_real = anchor_real * decay + real_logits.detach().mean().to(anchor_real.dtype) * (1 - decay)
+    new_fake = anchor_fake * decay + fake_logits.detach().mean().to(anchor_fake.dtype) * (1 - decay)
+    return new_real, new_fake
 
 
 def path_length_penalty(

@@ -10,6 +10,7 @@ from ganforge.models.base import (
     model_config_from_dict,
 )
 from ganforge.models import stylegan2  # noqa: F401  (registers "stylegan2")
+from ganforge.models import dcgan  # noqa: F401  (registers "dcgan", "dcgan-resnet", "dcgan-csp")
 
 __all__ = ["MODELS", "ModelSpec", "build_generator", "build_discriminator", "list_models", "model_config",
            "model_config_from_dict"]

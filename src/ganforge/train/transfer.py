@@ -1,0 +1,108 @@
+"""Transfer learning: start a new run from the weights of a trained model (``--resume-from``).
+
+Unlike ``--resume`` (which continues a run exactly: optimizer, counters, RNG), this builds a *new* run whose
+networks start from the weights of any compatible checkpoint: a ganforge ``.safetensors`` snapshot, an official
+NVIDIA ``.pkl`` or a rosinality ``.pt`` (read through :func:`ganforge.compat.import_networks`). Two tools from the
+literature help small target datasets:
+
+* Freeze-D (Mo et al. 2020, "Freeze the Discriminator"; ADA's ``--freezed``): the N highest-resolution D blocks
+  keep their pretrained weights (they are left out of D's optimizer and get no gradients);
+* a learning-rate multiplier for G's mapping network (e.g. 0.01, to keep the pretrained latent space).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+@dataclass
+class TransferSource:
+    """Weights to start from: the model config they fit and ``{"G", "D", "G_ema"} -> state_dict``."""
+
+    path: Path
+    model_config: Any
+    modules: dict[str, dict[str, torch.Tensor]]
+
+
+def read_source(path: str | Path) -> TransferSource:
+    """Read the networks of ``path`` (.safetensors checkpoint, .pkl, .pt/.pth), executing nothing."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"--resume-from {path}: no such file")
+    if path.suffix.lower() == ".safetensors":
+        from ganforge.train.checkpoint import load_checkpoint
+
+        ckpt = load_checkpoint(path)
+        return TransferSource(path=path, model_config=ckpt.model_config(), modules=ckpt.modules)
+    from ganforge.compat import import_networks
+
+    imported = import_networks(path)
+    return TransferSource(path=path, model_config=imported.model_config, modules=imported.modules)
+
+
+def prepare(cfg, dataset) -> tuple[Any, TransferSource | None]:
+    """``(cfg, source)``: for ``--resume-from``, read the source and make its model config the run's (when the
+    config names none), after checking that it fits the dataset's resolution and channels."""
+    if not cfg.resume_from:
+        return cfg, None
+    source = read_source(cfg.resume_from)
+    channels, resolution, _ = dataset.image_shape
+    model = source.model_config
+    got = (getattr(model, "img_resolution", None), getattr(model, "img_channels", None))
+    if got != (resolution, channels):
+        raise ValueError(f"--resume-from {source.path}: the network is for {got[0]}px images with {got[1]} channels, "
+                         f"but the dataset {cfg.data} has {resolution}px images with {channels} channels")
+    if cfg.model is None:
+        cfg = replace(cfg, model=model)
+    return cfg, source
+
+
+def load_weights(nets, source: TransferSource | None) -> None:
+    """Copy the source weights into ``nets`` (G_ema falls back to G and vice versa); a shape mismatch (other
+    channel counts, a conditional source for an unconditional run, ...) raises a ``ValueError`` naming the file."""
+    if source is None:
+        return
+    fallbacks = {"G": ("G", "G_ema"), "G_ema": ("G_ema", "G"), "D": ("D",)}
+    for name in ("G", "D", "G_ema"):  # not the regulariser state of nets.extra: a new run starts it fresh
+        module = getattr(nets, name)
+        state = next((source.modules[k] for k in fallbacks[name] if k in source.modules), None)
+        if state is None:
+            raise ValueError(f"--resume-from {source.path}: the file has no {name} (it has {sorted(source.modules)})")
+        try:
+            module.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()
+            detail = "; ".join(line.strip() for line in first[1:4]) or first[0]
+            raise ValueError(f"--resume-from {source.path}: its {name} does not fit this run's network "
+                             f"(resolution, channels or architecture differ): {detail}") from None
+
+
+def frozen_prefixes(D: torch.nn.Module, freezed: int) -> tuple[str, ...]:
+    """Parameter-name prefixes of the ``freezed`` highest-resolution D blocks (``("b32.", "b16.")`` for 2 at 32 px)."""
+    if freezed <= 0:
+        return ()
+    blocks = list(getattr(D, "block_resolutions", []))
+    if freezed > len(blocks):
+        raise ValueError(f"--freezed {freezed}: D has only {len(blocks)} blocks above 4x4 "
+                         f"({', '.join(f'b{r}' for r in blocks)})")
+    return tuple(f"b{res}." for res in blocks[:freezed])
+
+
+def trainable_params(name: str, module: torch.nn.Module, cfg) -> list[torch.nn.Parameter]:
+    """The parameters the optimizer of network ``name`` ("G" or "D") updates: all but the frozen D blocks."""
+    prefixes = frozen_prefixes(module, cfg.freezed) if name == "D" else ()
+    return [p for n, p in module.named_parameters() if not n.startswith(prefixes)]
+
+
+def param_groups(name: str, module: torch.nn.Module, cfg, lr: float) -> list[dict]:
+    """Adam parameter groups: one group, except G with ``mapping_lr_mult != 1`` (mapping at ``lr * mult``)."""
+    params = trainable_params(name, module, cfg)
+    if name != "G" or cfg.mapping_lr_mult == 1:
+        return [{"params": params}]
+    mapping = {id(p) for n, p in module.named_parameters() if n.startswith("mapping.")}
+    return [{"params": [p for p in params if id(p) not in mapping]},
+            {"params": [p for p in params if id(p) in mapping], "lr": lr * cfg.mapping_lr_mult}]

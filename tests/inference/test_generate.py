@@ -109,3 +109,19 @@ def test_cuda_random_noise_is_per_seed_and_leaves_cuda_rng_alone(run_dir):
     a = net.generate([4, 5, 6], noise_mode="random", batch_size=3)
     assert torch.equal(torch.rand(3, device="cuda"), expected)
     assert close(a[1:2], net.generate([5], noise_mode="random"))
+
+
+def test_generate_from_a_generator_without_mapping():
+    """DCGAN-family generators have no W space: generate calls G(z, c) with the official seed latents."""
+    from ganforge.inference.generate import generate_images
+    from ganforge.models import build_generator, model_config
+    from ganforge.utils.seeds import z_from_seeds
+
+    G = build_generator(model_config("dcgan", img_resolution=16, z_dim=8)).eval()
+    images = generate_images(G, [3, 4], batch_size=1)
+    with torch.no_grad():
+        expected = G(z_from_seeds([3, 4], 8))
+    assert images.shape == (2, 16, 16, 3)
+    assert torch.equal(images, torch.from_numpy(to_uint8(expected)))
+    with pytest.raises(ValueError, match="mapping"):
+        generate_images(G, [0], psi=0.5)

@@ -10,6 +10,12 @@ examples:
 
   # one file, class 3 of a conditional network, grid only
   ganforge generate --network runs/00004-cifar/network-snapshot-000500.safetensors --seeds 0-15 --class 3 --grid-only
+
+  # multi-modal truncation toward the nearest W-cluster centroid (from `ganforge clusters`)
+  ganforge generate --network runs/00003-emoji-32-stylegan2 --seeds 0-63 --trunc 0.5 --trunc-mode centroid --centroids out/clusters/centroids.npz --grid
+
+  # render the latents found by `ganforge project`
+  ganforge generate --network runs/00003-emoji-32-stylegan2 --projected-w out/proj/projected_w.npz
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ from pathlib import Path
 
 import torch
 
+from ganforge.inference.generate import generate_images
 from ganforge.inference.loaded import load
-from ganforge.utils.images import make_grid, save_png
+from ganforge.utils.images import make_grid, save_png, to_uint8
 from ganforge.utils.seeds import parse_seeds
 
 
@@ -43,6 +50,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--grid", action="store_true", help="also write grid.png with all seeds")
     p.add_argument("--grid-only", action="store_true", help="write only grid.png, no per-seed files")
     p.add_argument("--batch", type=int, default=32, help="images per forward pass (default: %(default)s)")
+    p.add_argument("--trunc-mode", choices=["global", "centroid"], default="global",
+                   help="truncate toward w_avg (global) or the nearest of --centroids (default: %(default)s)")
+    p.add_argument("--centroids", default=None, metavar="FILE", help="centroids.npz from `ganforge clusters`")
+    p.add_argument("--projected-w", default=None, metavar="FILE",
+                   help="render the latents of projected_w.npz (from `ganforge project`) instead of --seeds")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
                    help="torch device (default: %(default)s)")
 
@@ -51,12 +63,27 @@ def run(args: argparse.Namespace) -> int:
     seeds = parse_seeds(args.seeds)
     t0 = time.perf_counter()
     net = load(args.network, device=args.device)
-    images = net.generate(seeds, psi=args.trunc, truncation_cutoff=args.trunc_cutoff, noise_mode=args.noise_mode,
-                          class_idx=args.class_idx, batch_size=args.batch).numpy()  # [N, H, W, C]
+    if args.projected_w is not None:  # one image per projected latent, named projNNNN.png
+        from ganforge.explore.npz import render_projected_w
+
+        images = to_uint8(render_projected_w(net.G, args.projected_w, noise_mode=args.noise_mode))
+        seeds = list(range(len(images)))
+    elif args.trunc_mode == "centroid":
+        if args.centroids is None:
+            raise ValueError("--trunc-mode centroid needs --centroids FILE (from `ganforge clusters`)")
+        from ganforge.explore.clusters import load_centroids
+
+        images = generate_images(net.G, seeds, psi=args.trunc, truncation_cutoff=args.trunc_cutoff,
+                                 noise_mode=args.noise_mode, class_idx=args.class_idx, batch_size=args.batch,
+                                 centroids=load_centroids(args.centroids, net.G.w_dim).to(net.device)).numpy()
+    else:
+        images = net.generate(seeds, psi=args.trunc, truncation_cutoff=args.trunc_cutoff, noise_mode=args.noise_mode,
+                              class_idx=args.class_idx, batch_size=args.batch).numpy()  # [N, H, W, C]
     outdir = Path(args.outdir)
     written = []
     if not args.grid_only:
-        written = [save_png(img, outdir / f"seed{seed:04d}.png") for seed, img in zip(seeds, images)]
+        prefix = "proj" if args.projected_w is not None else "seed"
+        written = [save_png(img, outdir / f"{prefix}{seed:04d}.png") for seed, img in zip(seeds, images)]
     grid = save_png(make_grid(images), outdir / "grid.png") if args.grid or args.grid_only else None
     dt = time.perf_counter() - t0
     print(f"network: {net.path}")

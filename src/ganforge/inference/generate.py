@@ -90,6 +90,7 @@ def generate_images(
     class_idx: int | None = None,
     batch_size: int = 32,
     device: torch.device | str | None = None,
+    centroids: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Generate one image per seed.
 
@@ -102,6 +103,8 @@ def generate_images(
         class_idx: Class of every image for a conditional G (required then; must be ``None`` otherwise).
         batch_size: Images per forward pass; does not change the result.
         device: Where to run; ``None`` = the device of G's parameters.
+        centroids: ``[K, w_dim]`` W-cluster centroids: truncate toward the nearest one instead of ``w_avg``
+            (multi-modal truncation, :func:`ganforge.explore.clusters.centroid_truncation`).
 
     Returns:
         ``[N, H, W, C]`` uint8 tensor on CPU, ``N = len(seeds)``.
@@ -117,7 +120,17 @@ def generate_images(
             batch = seeds[start:start + batch_size]
             z = z_from_seeds(batch, G.z_dim, device)  # [B, z_dim]
             c = class_labels(G.c_dim, class_idx, len(batch), device)  # [B, c_dim] or None
-            ws = G.mapping(z, c, truncation_psi=psi, truncation_cutoff=truncation_cutoff)  # [B, num_ws, w_dim]
+            if not hasattr(G, "mapping"):  # baselines (DCGAN family): no W space, no noise inputs
+                if psi != 1 or centroids is not None:
+                    raise ValueError(f"{type(G).__name__} has no mapping network: truncation needs a StyleGAN")
+                out.append(torch.from_numpy(to_uint8(G(z, c))))
+                continue
+            if centroids is None:
+                ws = G.mapping(z, c, truncation_psi=psi, truncation_cutoff=truncation_cutoff)  # [B, num_ws, w_dim]
+            else:
+                from ganforge.explore.clusters import centroid_truncation  # late: explore imports this module
+
+                ws = centroid_truncation(G.mapping(z, c), centroids, psi, truncation_cutoff)
             if noise_mode == "random":
                 img = _synthesize_seeded(G, ws, batch)
             else:

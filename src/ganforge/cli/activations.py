@@ -1,0 +1,54 @@
+"""``ganforge activations``: feature-map mosaics of every synthesis block for a seed (forward hooks).
+
+Writes ``seedNNNN-b4.png`` ... ``seedNNNN-b{R}.png`` (one grey tile per channel, each normalised on
+its own), ``seedNNNN-img.png`` (the image) and ``seedNNNN-all.png`` (all of them side by side).
+
+examples:
+  ganforge activations --network runs/00000-emoji --seeds 0 --outdir out/act
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from ganforge.explore.activations import activation_figure, activation_mosaics
+from ganforge.explore.latents import ws_from_seeds
+from ganforge.inference.loaded import load
+from ganforge.utils.images import save_png
+from ganforge.utils.seeds import parse_seeds
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("activations", help="per-block feature-map mosaics for seeds",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--network", required=True, metavar="PATH", help="checkpoint file or run folder")
+    p.add_argument("--seeds", default="0", help="seeds, one set of mosaics each (default: %(default)s)")
+    p.add_argument("--trunc", type=float, default=1.0, metavar="PSI", help="truncation psi (default: %(default)s)")
+    p.add_argument("--noise-mode", choices=["const", "random", "none"], default="const")
+    p.add_argument("--class", dest="class_idx", type=int, default=None, metavar="IDX", help="class of a conditional network")
+    p.add_argument("--tile", type=int, default=32, help="on-screen size of one channel tile in px (default: %(default)s)")
+    p.add_argument("--max-channels", type=int, default=64, help="channels shown per block (default: %(default)s)")
+    p.add_argument("--outdir", default="out", help="output folder (default: %(default)s)")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+
+
+def run(args: argparse.Namespace) -> int:
+    seeds = parse_seeds(args.seeds)
+    if args.tile < 1 or args.max_channels < 1:
+        raise ValueError("--tile and --max-channels must be >= 1")
+    net = load(args.network, device=args.device)
+    outdir = Path(args.outdir)
+    written = []
+    for seed in seeds:
+        ws = ws_from_seeds(net.G, [seed], psi=args.trunc, class_idx=args.class_idx)
+        mosaics = activation_mosaics(net.G, ws, noise_mode=args.noise_mode, tile=args.tile,
+                                     max_channels=args.max_channels)
+        for name, mosaic in mosaics.items():
+            written.append(save_png(mosaic, outdir / f"seed{seed:04d}-{name}.png"))
+        written.append(save_png(activation_figure(mosaics), outdir / f"seed{seed:04d}-all.png"))
+    print(f"network: {net.path}")
+    print(f"wrote {len(written)} PNG(s) to {outdir}/ ({written[0].name} ... {written[-1].name})")
+    return 0

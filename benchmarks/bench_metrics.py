@@ -5,7 +5,7 @@ Usage:
     python benchmarks/bench_metrics.py --swd-images 512    # quick run
 
 Prints one line per measurement and a final JSON record (machine, torch version, threads, median of repeats).
-Targets: FID sqrt <= 2 s, SWD 4096 vs 4096 at 64² <= 20 s.
+Targets: FID sqrt <= 2 s, SWD 4096 vs 4096 at 64² <= 20 s. Also: FID Inception-v3 img/s (REFERENCE: 9.5 img/s).
 """
 
 from __future__ import annotations
@@ -69,13 +69,34 @@ def bench_swd(num_images: int, res: int, repeats: int) -> dict[str, object]:
     return {"num_images": num_images, "res": res, "swd_s": median, "swd_all_s": all_times, "values": result}
 
 
+def bench_inception(num_images: int, res: int, batch: int, repeats: int) -> dict[str, object]:
+    """FID Inception-v3 throughput (the seeded random Inception: the same architecture and cost as the real one)."""
+    from ganforge.metrics.random_inception import random_inception
+
+    net = random_inception()
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (num_images, 3, res, res), dtype=torch.uint8, generator=g)
+
+    def run() -> None:
+        with torch.no_grad():
+            for start in range(0, num_images, batch):
+                net(images[start:start + batch])
+
+    run()  # warm-up (oneDNN primitive creation)
+    median, all_times = _median_time(run, repeats)
+    return {"num_images": num_images, "res": res, "batch": batch, "img_per_s": num_images / median,
+            "all_s": all_times}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fid-dim", type=int, default=2048)
     parser.add_argument("--fid-samples", type=int, default=10_000, help="samples behind each covariance")
     parser.add_argument("--swd-images", type=int, default=4096)
     parser.add_argument("--swd-res", type=int, default=64)
+    parser.add_argument("--inception-images", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: fid, swd, inception")
     args = parser.parse_args()
 
     record: dict[str, object] = {
@@ -86,13 +107,22 @@ def main() -> None:
         "numpy": np.__version__,
         "torch_threads": torch.get_num_threads(),
     }
-    fid = bench_fid_sqrt(args.fid_dim, args.fid_samples, args.repeats)
-    print(f"FID sqrt d={args.fid_dim}: eigh trick {fid['eigh_trick_s']:.2f} s (target <= 2 s)", flush=True)
-    if "scipy_sqrtm_s" in fid:
-        print(f"  scipy sqrtm {fid['scipy_sqrtm_s']:.2f} s, |Δ trace| = {fid['abs_diff_vs_sqrtm']:.2e}", flush=True)
-    sw = bench_swd(args.swd_images, args.swd_res, args.repeats)
-    print(f"SWD {args.swd_images} vs {args.swd_images} at {args.swd_res}²: {sw['swd_s']:.1f} s (target <= 20 s)")
-    record.update(fid_sqrt=fid, swd=sw)
+    skip = set(args.skip.split(","))
+    if "fid" not in skip:
+        fid = bench_fid_sqrt(args.fid_dim, args.fid_samples, args.repeats)
+        print(f"FID sqrt d={args.fid_dim}: eigh trick {fid['eigh_trick_s']:.2f} s (target <= 2 s)", flush=True)
+        if "scipy_sqrtm_s" in fid:
+            print(f"  scipy sqrtm {fid['scipy_sqrtm_s']:.2f} s, |Δ trace| = {fid['abs_diff_vs_sqrtm']:.2e}", flush=True)
+        record["fid_sqrt"] = fid
+    if "swd" not in skip:
+        sw = bench_swd(args.swd_images, args.swd_res, args.repeats)
+        print(f"SWD {args.swd_images} vs {args.swd_images} at {args.swd_res}²: {sw['swd_s']:.1f} s (target <= 20 s)",
+              flush=True)
+        record["swd"] = sw
+    if "inception" not in skip:
+        inc = bench_inception(args.inception_images, 32, 50, args.repeats)
+        print(f"Inception-v3 (299², batch 50): {inc['img_per_s']:.1f} img/s", flush=True)
+        record["inception"] = inc
     print(json.dumps(record))
 
 

@@ -12,10 +12,17 @@ from ganforge.version import __version__
 SUBCOMMANDS = {
     "dataset": "ganforge.cli.dataset",
     "train": "ganforge.cli.train",
+    "compare": "ganforge.cli.compare",
     "generate": "ganforge.cli.generate",
     "preview": "ganforge.cli.preview",
     "convert": "ganforge.cli.convert",
     "export": "ganforge.cli.export",
+    "mix": "ganforge.cli.mix",
+    "interpolate": "ganforge.cli.interpolate",
+    "project": "ganforge.cli.project",
+    "detect": "ganforge.cli.detect",
+    "clusters": "ganforge.cli.clusters",
+    "activations": "ganforge.cli.activations",
     "metrics": "ganforge.cli.metrics",
 }
 

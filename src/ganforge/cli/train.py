@@ -9,6 +9,10 @@ examples:
   torchrun --nproc_per_node 4 -m ganforge.cli.main train --data ffhq-256.zip --cfg paper256 --batch 64 --batch-gpu 8
   # continue the newest run in runs/ exactly where it stopped, up to 40 kimg
   ganforge train --outdir runs --resume latest --kimg 40
+  # a small dataset: adaptive discriminator augmentation (docs/augmentation.md)
+  ganforge train --data emoji-300.zip --cfg cpu --aug ada --augpipe bgc --target 0.6
+  # fine-tune a trained model on a new dataset, freezing D's two highest-resolution blocks
+  ganforge train --data new.zip --cfg cpu --resume-from runs/00000-x/network-snapshot-000020.safetensors --freezed 2
   # print the resolved config and exit
   ganforge train --data datasets/emoji-32.zip --cfg auto --dry-run
 """
@@ -18,16 +22,23 @@ from __future__ import annotations
 import argparse
 import json
 
+from ganforge.cli.metrics import add_metric_weight_args
+from ganforge.metrics.names import parse_metric_list
 from ganforge.train.config import TrainConfig
 from ganforge.train.presets import list_presets
 
 # flag -> TrainConfig field (flags keep the official names where they exist)
 FLAGS = {"data": "data", "outdir": "outdir", "cfg": "cfg", "kimg": "kimg", "batch": "batch", "batch_gpu": "batch_gpu",
          "gamma": "r1_gamma", "glr": "g_lr", "dlr": "d_lr", "ema": "ema_kimg", "cbase": "channel_base",
-         "cmax": "channel_max", "map": "mapping_layers", "loss": "loss", "pl_weight": "pl_weight",
+         "cmax": "channel_max", "map": "mapping_layers", "loss": "loss", "model": "model_name", "pl_weight": "pl_weight",
          "mixing": "style_mixing_prob",
          "r1_interval": "r1_interval", "pl_interval": "pl_interval", "tick": "tick_kimg", "snap": "snapshot_ticks", "img_snap": "image_ticks",
-         "keep": "keep_checkpoints", "grid": "grid_size", "seed": "seed", "device": "device", "threads": "num_threads"}
+         "keep": "keep_checkpoints", "grid": "grid_size", "seed": "seed", "device": "device", "threads": "num_threads",
+         "aug": "aug", "p": "aug_p", "target": "ada_target", "augpipe": "augpipe", "ada_kimg": "ada_kimg",
+         "diffaug_policy": "diffaug_policy", "resume_from": "resume_from", "freezed": "freezed",
+         "map_lr_mult": "mapping_lr_mult",
+         "metric_ticks": "metric_ticks", "inception": "inception", "vgg16": "vgg16", "lpips": "lpips",
+         "metrics_cache": "metrics_cache"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -46,7 +57,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cbase", type=int, help="channel base (capacity)")
     p.add_argument("--cmax", type=int, help="max channels")
     p.add_argument("--map", type=int, help="mapping network depth")
-    p.add_argument("--loss", help="adversarial loss (default: nonsaturating)")
+    p.add_argument("--loss", help="adversarial loss: nonsaturating (default), minimax, wgan, wgan-gp, lsgan, lsgan-sym, "
+                   "hinge, relativistic (docs/losses.md)")
+    p.add_argument("--model", help="model family: stylegan2 (default), dcgan, dcgan-resnet, dcgan-csp")
+    p.add_argument("--reg", action="append", metavar="NAME[:WEIGHT[:INTERVAL]]",
+                   help="add a regulariser (repeatable or comma-separated): r1, r2, wgan_gp, dragan, dragan1, lecam, "
+                   "pl; INTERVAL 0 = every step, k = lazy every k minibatches (e.g. --reg r2:1:16 --reg lecam:0.3)")
+    p.add_argument("--r2", type=float, metavar="GAMMA", help="shortcut for --reg r2:GAMMA (R2 on fakes, lazy every 16)")
+    p.add_argument("--sn", action="store_true", help="spectral norm on D (DCGAN-family models; D without batch norm)")
     p.add_argument("--pl-weight", type=float, help="path-length weight (0 disables; default 2)")
     p.add_argument("--r1-interval", type=int, help="lazy R1 every N D steps (default 16)")
     p.add_argument("--pl-interval", type=int, help="lazy path-length every N G steps (default 4)")
@@ -62,15 +80,49 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="auto | cpu | cuda | cuda:N (default auto)")
     p.add_argument("--threads", type=int, help="CPU threads for torch")
     p.add_argument("--resume", help="latest | checkpoint file | run folder: continue that run exactly")
+    aug = p.add_argument_group("augmentation and transfer learning (docs/augmentation.md)")
+    aug.add_argument("--aug", choices=["noaug", "ada", "fixed", "diffaug"],
+                     help="D augmentation: ada (p tuned from r_t), fixed (p = --p), diffaug, noaug (default)")
+    aug.add_argument("--p", type=float, help="initial (ada) or fixed augmentation probability (default 0)")
+    aug.add_argument("--target", type=float, help="ADA target for r_t = E[sign(D(real))] (default 0.6)")
+    aug.add_argument("--augpipe", help="ADA ops: blit, geom, color, filter, noise, cutout, bg, bgc (default), bgcf, "
+                     "bgcfn, bgcfnc")
+    aug.add_argument("--ada-kimg", type=float, help="ADA speed: kimg for p to go from 0 to 1 (default 500)")
+    aug.add_argument("--diffaug-policy", help="DiffAugment policies (default color,translation,cutout)")
+    aug.add_argument("--resume-from", help="start a NEW run from the weights of a checkpoint (.safetensors, .pkl, .pt)")
+    aug.add_argument("--freezed", type=int, help="Freeze-D: keep the N highest-resolution D blocks fixed (default 0)")
+    aug.add_argument("--map-lr-mult", type=float, help="extra Adam lr multiplier of G's mapping network for transfer "
+                     "(e.g. 0.01; on top of the model's equalized-lr mapping multiplier)")
+    met = p.add_argument_group("metrics during training (docs/metrics.md)")
+    met.add_argument("--metrics", help="comma-separated metrics on G_ema, e.g. swd1k,rfid1k or fid50k_full "
+                     "(default: none); written to metric-<name>.jsonl and TensorBoard")
+    met.add_argument("--metric-ticks", type=int, help="evaluate every N ticks (default: with each snapshot)")
+    add_metric_weight_args(met)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-tensorboard", action="store_true", help="no TensorBoard event files")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+
+
+def _reg_values(args: argparse.Namespace) -> dict:
+    """``--reg``/``--r2``/``--sn`` -> TrainConfig fields (``regs`` as dicts, ``spectral_norm``)."""
+    from ganforge.losses.regularizers import parse_reg
+
+    specs = [spec for group in (args.reg or []) for spec in group.split(",") if spec.strip()]
+    if args.r2 is not None:
+        specs.append(f"r2:{args.r2}")
+    values = {"regs": [parse_reg(spec).to_dict() for spec in specs]} if specs else {}
+    if args.sn:
+        values["spectral_norm"] = True
+    return values
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     values = {field: getattr(args, flag) for flag, field in FLAGS.items() if getattr(args, flag) is not None}
     values.update(mirror=args.mirror, cond=args.cond, progress=not args.no_progress,
                   tensorboard=not args.no_tensorboard)
+    values.update(_reg_values(args))
+    if args.metrics is not None:
+        values["metrics"] = parse_metric_list(args.metrics)
     return TrainConfig.from_dict(values)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ganforge.config import Config
+from ganforge.losses.regularizers import RegConfig
 from ganforge.models import model_config_from_dict
 
 
@@ -21,7 +22,8 @@ class TrainConfig(Config):
     run_dir: str | None = None
     """The run folder (set when the run starts; resume continues in it)."""
     cfg: str = "auto"
-    """Preset name: auto, stylegan2, paper256, paper512, paper1024, cifar, small, cpu."""
+    """Preset name: auto, stylegan2, paper256, paper512, paper1024, cifar, small, cpu, dcgan (``auto`` picks dcgan for
+    the DCGAN-family models)."""
     model: Any = None
     """Model config (dict or Config with a ``name``); ``None`` = built from the preset and the dataset."""
     channel_base: int | None = None
@@ -31,7 +33,13 @@ class TrainConfig(Config):
     mapping_layers: int | None = None
     """Overrides the preset's mapping depth (``--map``)."""
     loss: str = "nonsaturating"
-    """Adversarial loss, by registered name."""
+    """Adversarial loss, by registered name (``losses/adversarial.py``; docs/losses.md)."""
+    model_name: str = "stylegan2"
+    """Model family by registered name (``--model``: stylegan2, dcgan, dcgan-resnet, dcgan-csp) when ``model`` is None."""
+    regs: tuple[RegConfig, ...] = ()
+    """Regularisers besides R1 (``--gamma``) and path length (``--pl-weight``): ``--reg name:weight:interval``."""
+    spectral_norm: bool = False
+    """Spectral norm on D's weights (``--sn``; DCGAN-family models)."""
     cond: bool = False
     """Train a class-conditional model from the dataset labels."""
     mirror: bool = False
@@ -77,6 +85,39 @@ class TrainConfig(Config):
     progress: bool = True
     """Show a progress bar."""
     tensorboard: bool = True
+    metrics: tuple[str, ...] = ()
+    """Metrics evaluated on G_ema during training (``--metrics swd1k,fid50k_full``; names in docs/metrics.md)."""
+    metric_ticks: int | None = None
+    """Evaluate the metrics every N ticks (``--metric-ticks``); ``None`` = with each snapshot. Always at the end."""
+    inception: str | None = None
+    """FID Inception weight file for fid/kid/is metrics (else ``$GANFORGE_INCEPTION``)."""
+    vgg16: str | None = None
+    """VGG16 weight file for pr/ppl metrics (else ``$GANFORGE_VGG16``)."""
+    lpips: str | None = None
+    """LPIPS heads file for ppl metrics (else ``$GANFORGE_LPIPS``)."""
+    metrics_cache: str | None = None
+    """Real-feature cache folder (else ``$GANFORGE_CACHE/metrics`` or ``~/.cache/ganforge/metrics``)."""
+    aug: str = "noaug"
+    """Discriminator augmentation (``--aug``): noaug, ada (p tuned from r_t), fixed (p = ``aug_p``), diffaug."""
+    aug_p: float = 0.0
+    """Initial (ada) or fixed augmentation probability (``--p``)."""
+    augpipe: str = "bgc"
+    """ADA op preset (``--augpipe``): blit, geom, color, filter, noise, cutout, bg, bgc, bgcf, bgcfn, bgcfnc."""
+    ada_target: float = 0.6
+    """ADA target of the overfitting heuristic r_t = E[sign(D(real))] (``--target``)."""
+    ada_interval: int = 4
+    """Update p every this many D steps."""
+    ada_kimg: float = 500.0
+    """ADA speed: p can go from 0 to 1 in this many kimg (``--ada-kimg``)."""
+    diffaug_policy: str = "color,translation,cutout"
+    """DiffAugment policies for ``--aug diffaug`` (``--diffaug-policy``)."""
+    resume_from: str | None = None
+    """Transfer learning: start a new run from the weights of this checkpoint (.safetensors, .pkl, .pt)."""
+    freezed: int = 0
+    """Freeze-D: the N highest-resolution D blocks keep their weights (``--freezed``)."""
+    mapping_lr_mult: float = 1.0
+    """Adam learning-rate multiplier of G's mapping network (transfer learning), on top of the model's own
+    equalized-lr ``mapping_lr_multiplier``."""
 
     def __post_init__(self) -> None:
         if isinstance(self.model, dict):
@@ -97,6 +138,13 @@ class TrainConfig(Config):
             raise ValueError(f"pl_batch_shrink must be >= 1, got {self.pl_batch_shrink}")
         if self.tick_kimg <= 0:
             raise ValueError(f"tick_kimg must be > 0, got {self.tick_kimg}")
+        if self.metrics:
+            from ganforge.metrics.names import parse_metric_list
+
+            parse_metric_list(self.metrics)
+        from ganforge.train.ada import check_aug_options
+
+        check_aug_options(self)
 
     @property
     def is_resolved(self) -> bool:

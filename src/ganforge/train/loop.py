@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ganforge.train import setup
+from ganforge.train import diagnostics, evaluation, setup, transfer
+from ganforge.train.ada import AdaTuner
 from ganforge.train.checkpoint import (capture_rng_state, load_checkpoint, prune_checkpoints, resolve_resume,
                                        restore_rng_state, save_checkpoint)
 from ganforge.train.config import TrainConfig
@@ -47,20 +48,27 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
     if resume is not None:
         ckpt = load_checkpoint(resolve_resume(resume, cfg.outdir))
         cfg = setup.for_resume(cfg, ckpt.config, {"kimg": cfg.kimg, "device": cfg.device, "progress": cfg.progress,
-                                                  "num_threads": cfg.num_threads})
+                                                  "num_threads": cfg.num_threads, "metrics": cfg.metrics or None,
+                                                  "metric_ticks": cfg.metric_ticks, "inception": cfg.inception,
+                                                  "vgg16": cfg.vgg16, "lpips": cfg.lpips,
+                                                  "metrics_cache": cfg.metrics_cache})
     dataset = setup.open_dataset(cfg)
+    cfg, source = transfer.prepare(cfg, dataset) if ckpt is None else (cfg, None)  # --resume-from: a new run
     cfg = setup.resolve(cfg, dataset, env)
     run_dir = ckpt.path.parent if ckpt else _broadcast_run_dir(cfg, dataset.name, env)
     cfg = cfg.replace(run_dir=str(run_dir))
     nets = setup.build_nets(cfg, env)
+    transfer.load_weights(nets, source)
     runners = setup.build_phases(cfg, nets)
-    objective = setup.build_objective(cfg)
+    objective = setup.build_objective(cfg, env.device, nets)
     state = setup.TrainState(sampler=setup.InfiniteSampler(len(dataset), seed=cfg.seed),
-                             pl_mean=torch.zeros([], device=env.device))
+                             pl_mean=torch.zeros([], device=env.device), augment_p=cfg.aug_p)
+    ada = AdaTuner(cfg, objective.augment, env)
     if ckpt is not None:
         _restore(ckpt, nets, runners, state)
     elif env.is_main:
         setup.write_config(cfg, run_dir)
+    ada.attach(state)  # the pipeline's p = the state's (initial --p, or the resumed run's)
     logger = RunLogger(run_dir, env, tensorboard=cfg.tensorboard)
     logger.log(f"{'resuming' if ckpt else 'starting'} {run_dir} at {state.cur_nimg / 1000:.1f} kimg of {cfg.kimg:g}; "
                f"{len(dataset)} images {tuple(dataset.image_shape)}; batch {cfg.batch} ({cfg.batch_gpu}/pass x "
@@ -82,10 +90,11 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
         real_img, real_c = _fetch_reals(cfg, dataset, state, env)
         for phase_idx, runner in enumerate(runners):
             if runner.phase.is_due(state.batch_idx):
-                _run_phase(cfg, env, nets, runner, phase_idx, objective, dataset, state, real_img, real_c, stats)
+                _run_phase(cfg, env, nets, runner, phase_idx, objective, dataset, state, real_img, real_c, stats, ada)
         update_ema(nets.G_ema, nets.G, ema_beta(cfg.batch, cfg.ema_kimg, cfg.ema_rampup, state.cur_nimg))
         state.cur_nimg += cfg.batch
         state.batch_idx += 1
+        ada.step(state, stats)  # ADA: p from r_t every ada_interval minibatches
         progress.update(cfg.batch)
 
         done = state.cur_nimg >= total_nimg
@@ -93,8 +102,12 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
             continue
         now = time.time()
         tick_stats = _tick_stats(stats, env, state, now - tick_start_time, elapsed_before + now - start_time)
+        tick_stats.update(diagnostics.tick_diagnostics(nets.G_ema, grid_z, grid_c))  # mode-collapse indicators
+        if hasattr(objective.augment, "p"):  # ADA pipe (ada, fixed); DiffAugment has no p
+            tick_stats["Progress/augment"] = state.augment_p
         logger.scalars(tick_stats, kimg=state.cur_nimg / 1000, timestamp=now)
         logger.log(_tick_line(state, tick_stats))
+        diagnostics.stop_if_diverged(tick_stats, nets.modules(), state.cur_nimg / 1000, last_ckpt, logger.log)
         progress.set_postfix({"s/kimg": f"{tick_stats['Timing/sec_per_kimg']:.1f}"})
         if cfg.image_ticks and (done or state.cur_tick % cfg.image_ticks == 0):
             _write_grid(cfg, nets, grid_z, grid_c, logger, run_dir, state, env)
@@ -102,6 +115,9 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
         state.cur_tick += 1  # the tick is complete before it is saved: a resume starts the next one
         state.tick_start_nimg = state.cur_nimg
         state.elapsed_sec = elapsed_before + now - start_time
+        if evaluation.is_due(cfg, state.cur_tick - 1, done, snapshot_due):
+            network = str(_snapshot_path(run_dir, state)) if snapshot_due else None
+            evaluation.evaluate(cfg, nets.G_ema, state, env, logger, network=network)
         if snapshot_due:
             last_ckpt = _save(cfg, run_dir, nets, runners, state, env)
         tick_start_time = time.time()
@@ -114,11 +130,12 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
     return RunResult(run_dir=run_dir, cur_nimg=state.cur_nimg, last_checkpoint=last_ckpt, stats=tick_stats)
 
 
-def _run_phase(cfg, env, nets, runner, phase_idx, objective, dataset, state, real_img, real_c, stats) -> None:
+def _run_phase(cfg, env, nets, runner, phase_idx, objective, dataset, state, real_img, real_c, stats, ada) -> None:
     """Rounds of forward/backward for one phase, gradient average over processes, one optimizer step."""
     rounds = cfg.batch // (cfg.batch_gpu * env.world_size)
     runner.opt.zero_grad(set_to_none=True)
-    runner.module.requires_grad_(True)
+    for p in runner.params:  # only what the optimizer trains (Freeze-D blocks stay without gradients)
+        p.requires_grad_(True)
     pl_means, w_means = [], []
     for k in range(rounds):
         global_round = env.rank * rounds + k
@@ -131,21 +148,24 @@ def _run_phase(cfg, env, nets, runner, phase_idx, objective, dataset, state, rea
         (out.loss / rounds).backward()
         for name, values in out.stats.items():
             stats.report(name, values)
+        ada.observe(state, out.stats)
         if out.pl_lengths_mean is not None:
             pl_means.append(out.pl_lengths_mean)
         if out.w_mean is not None:
             w_means.append(out.w_mean)
     runner.module.requires_grad_(False)
     average_gradients(runner.params, env)
+    stats.report(f"Grad/{runner.phase.name}", diagnostics.grad_norm(runner.params))  # before NaNs are zeroed
     for p in runner.params:
         if p.grad is not None:
             torch.nan_to_num(p.grad, nan=0, posinf=1e5, neginf=-1e5, out=p.grad)
     runner.opt.step()
+    objective.after_step(runner.phase, runner.module)  # constraints (WGAN weight clipping)
     if pl_means:  # pl_mean moves once per phase by the mean over all rounds and processes
         batch_mean = all_reduce_mean(torch.stack(pl_means).mean(), env)
         state.pl_mean = state.pl_mean.lerp(batch_mean, cfg.pl_decay)
         stats.report("Loss/pl_mean", state.pl_mean)
-    mapping = nets.G.mapping
+    mapping = getattr(nets.G, "mapping", None)
     if w_means and getattr(mapping, "w_avg_beta", None) is not None and hasattr(mapping, "w_avg"):
         w_mean = all_reduce_mean(torch.stack(w_means).mean(0), env)
         mapping.w_avg.copy_(w_mean.lerp(mapping.w_avg, mapping.w_avg_beta))
@@ -200,7 +220,8 @@ def _memory_stats(env: DistEnv) -> dict[str, float]:
 def _tick_line(state, s: dict[str, float]) -> str:
     parts = [f"tick {state.cur_tick:<5d}", f"kimg {state.cur_nimg / 1000:<8.1f}", f"time {s['Timing/total_sec']:<7.0f}",
              f"sec/kimg {s['Timing/sec_per_kimg']:<7.2f}", f"img/s {s['Timing/img_per_sec']:<6.1f}"]
-    for key, label in (("Loss/G/loss", "G"), ("Loss/D/loss", "D"), ("Loss/r1_penalty", "r1"), ("Loss/pl_mean", "pl_mean")):
+    for key, label in (("Loss/G/loss", "G"), ("Loss/D/loss", "D"), ("Loss/r1_penalty", "r1"), ("Loss/pl_mean", "pl_mean"),
+                       ("Progress/augment", "augment"), ("Augment/rt", "rt")):
         if key in s:
             parts.append(f"{label} {s[key]:.3f}")
     parts.append(f"mem {s['Resources/cpu_mem_gb']:.2f}GB")
@@ -225,10 +246,14 @@ def _write_grid(cfg, nets, grid_z, grid_c, logger, run_dir, state, env) -> None:
     logger.image("fakes", grid, kimg=state.cur_nimg / 1000)
 
 
+def _snapshot_path(run_dir: Path, state) -> Path:
+    return Path(run_dir) / f"network-snapshot-{state.cur_nimg // 1000:06d}.safetensors"
+
+
 def _save(cfg, run_dir, nets, runners, state, env) -> Path | None:
     if not env.is_main:
         return None
-    path = run_dir / f"network-snapshot-{state.cur_nimg // 1000:06d}.safetensors"
+    path = _snapshot_path(run_dir, state)
     save_checkpoint(path, modules=nets.modules(), optimizers=setup.optimizers(runners), config=cfg.to_dict(),
                     state={"train": state.to_dict(), "rng": capture_rng_state()})
     if cfg.keep_checkpoints:

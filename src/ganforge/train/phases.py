@@ -63,7 +63,7 @@ def _is_lazy(reg_interval: int | None) -> bool:
 
 
 def lazy_reg_hparams(
-    lr: float, betas: tuple[float, float], reg_interval: int | None
+    lr: float, betas: tuple[float, float], reg_interval: int | None | tuple[int, ...]
 ) -> tuple[float, tuple[float, float], float]:
     """Adam hyper-parameters corrected for lazy regularisation (the "minibatch ratio" of StyleGAN2-ADA).
 
@@ -75,11 +75,20 @@ def lazy_reg_hparams(
     Args:
         lr: Base learning rate.
         betas: Base Adam ``(beta1, beta2)``.
-        reg_interval: Lazy regularisation interval; ``None`` or 0 means no lazy regularisation.
+        reg_interval: Lazy regularisation interval; ``None`` or 0 means no lazy regularisation. A tuple of
+            intervals (several lazy phases on one network) gives ``r = 1 / (1 + sum_k 1 / I_k)``: the optimiser
+            takes ``1 + sum_k 1 / I_k`` steps per minibatch.
 
     Returns:
         ``(lr * r, (beta1 ** r, beta2 ** r), r)``; ``r = 1`` (unchanged values) without lazy regularisation.
     """
+    if isinstance(reg_interval, tuple):
+        lazy = [k for k in reg_interval if _is_lazy(k)]
+        if len(lazy) > 1:
+            beta1, beta2 = betas
+            r = 1.0 / (1.0 + sum(1.0 / k for k in lazy))
+            return lr * r, (beta1**r, beta2**r), r
+        reg_interval = lazy[0] if lazy else None
     r = reg_interval / (reg_interval + 1) if _is_lazy(reg_interval) else 1.0
     beta1, beta2 = betas
     return lr * r, (beta1**r, beta2**r), r
@@ -103,6 +112,19 @@ def stylegan2_phases(g_reg_interval: int | None = 4, d_reg_interval: int | None 
         a network without lazy regularisation gets one ``Gboth``/``Dboth`` phase with both terms, interval 1.
     """
     return _module_phases("G", g_reg_interval) + _module_phases("D", d_reg_interval)
+
+
+def regularized_phases(module: Literal["G", "D"], lazy_intervals: tuple[int, ...], eager: bool) -> list[Phase]:
+    """The phases of one network with regularisers at ``lazy_intervals`` (each its own phase) and, when ``eager``,
+    some evaluated every step with the main loss. One lazy interval and no eager term is :func:`_module_phases`
+    (``[Mmain, Mreg]``); no lazy term gives ``[Mboth]``; several lazy intervals give ``Mreg<k>`` phases."""
+    lazy = sorted({k for k in lazy_intervals if _is_lazy(k)})
+    if not lazy:
+        return _module_phases(module, None)
+    main = Phase(f"{module}both", module, ("main", "reg"), 1) if eager else Phase(f"{module}main", module, ("main",), 1)
+    if len(lazy) == 1:
+        return [main, Phase(f"{module}reg", module, ("reg",), lazy[0])]
+    return [main] + [Phase(f"{module}reg{k}", module, ("reg",), k) for k in lazy]
 
 
 def reg_gain(phase: Phase) -> float:

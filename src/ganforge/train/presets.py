@@ -31,6 +31,8 @@ class Preset:
     z_dim: int = 512
     w_dim: int = 512
     kimg: float = 25000.0
+    betas: tuple[float, float] | None = None
+    """Adam betas replacing TrainConfig's default (0, 0.99) when the user kept it; None = keep."""
     description: str = ""
 
 
@@ -58,6 +60,11 @@ PRESETS.register("cpu", Preset(batch=16, mbstd_group=4, channel_base=4096, chann
                                mapping_layers=2, z_dim=128, w_dim=128, kimg=20.0,
                                description="a few minutes on a laptop CPU at 32 px (128 channels, z/w 128)"))
 
+PRESETS.register("dcgan", Preset(batch=64, channel_base=8192, channel_max=512, lr=0.0002, r1_gamma=0.0, ema_kimg=1.0,
+                                 z_dim=100, kimg=1000.0, betas=(0.5, 0.999),
+                                 description="DCGAN baselines (Radford et al. 2015): Adam 2e-4, betas (0.5, 0.999)"))
+DEFAULT_BETAS = (0.0, 0.99)
+
 
 def list_presets() -> list[str]:
     """Names accepted by ``--cfg``."""
@@ -68,7 +75,9 @@ def resolve_config(cfg: TrainConfig, *, resolution: int, img_channels: int, c_di
     """Fill every ``None`` of ``cfg`` from its preset, the dataset shape and the process count."""
     if num_gpus < 1:
         raise ValueError(f"num_gpus must be >= 1, got {num_gpus}")
-    preset = PRESETS.get(cfg.cfg)
+    model_name = cfg.model.name if cfg.model is not None else cfg.model_name
+    baseline = model_name != "stylegan2"
+    preset = PRESETS.get("dcgan" if baseline and cfg.cfg == "auto" else cfg.cfg)
     batch = cfg.batch or preset.batch or max(min(num_gpus * min(4096 // resolution, 32), 64), num_gpus)
     if batch % num_gpus:
         raise ValueError(f"--batch {batch} must be a multiple of the number of processes ({num_gpus})")
@@ -77,6 +86,15 @@ def resolve_config(cfg: TrainConfig, *, resolution: int, img_channels: int, c_di
         raise ValueError(f"--batch {batch} must be a multiple of --batch-gpu {batch_gpu} x {num_gpus} processes")
     lr = preset.lr or (0.002 if resolution >= 1024 else 0.0025)
     model = cfg.model
+    if model is None and baseline:
+        model = model_config(model_name, img_resolution=resolution, img_channels=img_channels,
+                             c_dim=c_dim if cfg.cond else 0, z_dim=preset.z_dim,
+                             channel_base=cfg.channel_base or preset.channel_base or 8192,
+                             channel_max=cfg.channel_max or preset.channel_max, spectral_norm=cfg.spectral_norm,
+                             d_norm="none" if cfg.spectral_norm else "batch")
+    elif cfg.spectral_norm and model_name == "stylegan2":
+        raise ValueError("--sn (spectral norm) is an option of the DCGAN-family models (--model dcgan, dcgan-resnet, "
+                         "dcgan-csp)")
     if model is None:
         channel_base = cfg.channel_base or preset.channel_base or (32768 if resolution >= 512 else 16384)
         mbstd = preset.mbstd_group or min(batch_gpu, 4)
@@ -93,6 +111,8 @@ def resolve_config(cfg: TrainConfig, *, resolution: int, img_channels: int, c_di
         g_lr=cfg.g_lr or lr, d_lr=cfg.d_lr or lr,
         r1_gamma=cfg.r1_gamma if cfg.r1_gamma is not None else (preset.r1_gamma if preset.r1_gamma is not None
                                                                else 0.0002 * resolution**2 / batch),
-        ema_kimg=cfg.ema_kimg if cfg.ema_kimg is not None else (preset.ema_kimg or batch * 10 / 32),
+        ema_kimg=cfg.ema_kimg if cfg.ema_kimg is not None else (preset.ema_kimg if preset.ema_kimg is not None
+                                                               else batch * 10 / 32),
+        betas=preset.betas if preset.betas is not None and tuple(cfg.betas) == DEFAULT_BETAS else cfg.betas,
         ema_rampup=cfg.ema_rampup if cfg.ema_rampup is not None else preset.ema_rampup,
     )

@@ -36,10 +36,14 @@ _GAUSS_5X5 = (torch.outer(_BINOMIAL, _BINOMIAL) / 256.0).to(torch.float32)  # [5
 
 
 def _filter(x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
-    """Depthwise 5×5 binomial filter with reflect (scipy ``mirror``) borders. ``x: [N, C, H, W]``."""
-    c = x.shape[1]
-    weight = (_GAUSS_5X5 * gain).to(x.dtype).expand(c, 1, 5, 5)
-    return F.conv2d(F.pad(x, (2, 2, 2, 2), mode="reflect"), weight, groups=c)
+    """5×5 binomial filter with reflect (scipy ``mirror``) borders, as two separable 5-tap passes of shifted adds
+    (2× faster than a depthwise 5×5 conv on CPU). ``x: [N, C, H, W]``."""
+    taps = [float(t) for t in _BINOMIAL / 16.0]
+    y = F.pad(x, (2, 2, 2, 2), mode="reflect")
+    w = x.shape[3]
+    y = sum(y[..., i:i + w] * (t * gain) for i, t in enumerate(taps))  # [N, C, H + 4, W]
+    h = x.shape[2]
+    return sum(y[..., i:i + h, :] * t for i, t in enumerate(taps))
 
 
 def pyr_down(x: torch.Tensor) -> torch.Tensor:
@@ -113,14 +117,10 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
-def _sorted_abs_diff_sum(dirs: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    """``Σ |sort(a·d) − sort(b·d)|`` over the directions ``d`` (columns of ``dirs [D, k]``), in float64."""
-    proj_a = dirs.T @ a.T  # [k, M]
-    proj_b = dirs.T @ b.T
-    proj_a.sort(axis=1)
-    proj_b.sort(axis=1)
-    proj_a -= proj_b
-    return float(np.sum(np.abs(proj_a, out=proj_a), dtype=np.float64))
+def _sort_rows(a: np.ndarray, b: np.ndarray, start: int, stop: int) -> None:
+    """Sort rows ``start:stop`` of ``a`` and ``b`` in place (NumPy releases the GIL: one call per thread)."""
+    a[start:stop].sort(axis=1)
+    b[start:stop].sort(axis=1)
 
 
 def sliced_wasserstein(
@@ -148,9 +148,12 @@ def sliced_wasserstein(
             # dirsᵀ·aᵀ is a C-contiguous [128, M], so each sort runs over a contiguous row. NumPy's SIMD sort is ~5×
             # faster than torch.sort on CPU, and the sorts dominate the cost of the whole metric; NumPy releases the
             # GIL while sorting, so the directions are split over torch's CPU threads.
+            proj_a = dirs.T @ a_np.T  # [128, M], both BLAS threads
+            proj_b = dirs.T @ b_np.T
             chunks = np.array_split(np.arange(DIRS_PER_REPEAT), max(1, min(torch.get_num_threads(), 8)))
-            sums = list(_pool().map(lambda idx: _sorted_abs_diff_sum(dirs[:, idx], a_np, b_np), chunks))
-            results.append(float(np.sum(sums) / (DIRS_PER_REPEAT * a_np.shape[0])))
+            list(_pool().map(lambda idx: _sort_rows(proj_a, proj_b, idx[0], idx[-1] + 1), chunks))
+            proj_a -= proj_b
+            results.append(float(np.mean(np.abs(proj_a, out=proj_a), dtype=np.float64)))
         else:
             d = torch.from_numpy(dirs).to(a.device)
             proj_a = (d.T @ a.T).sort(dim=1).values  # [128, M]

@@ -7,6 +7,16 @@ def _seed():
     torch.manual_seed(0)
 
 
+def single_thread():
+    """Fixture body (``pytest.fixture(autouse=True)(single_thread)``): torch on one thread, restored after.
+
+    Many small convs are dominated by OpenMP barriers when the 2 cores are busy: 1 thread is much faster there."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 @pytest.fixture
 def device():
     return torch.device("cpu")

@@ -11,6 +11,7 @@ from ganforge.cli.main import main
 from ganforge.explore.video import read_video
 from ganforge.inference import load
 from tests.inference.conftest import write_run
+from tests.conftest import single_thread
 
 
 @pytest.fixture(scope="module")
@@ -18,12 +19,7 @@ def ckpt(tmp_path_factory):
     return write_run(tmp_path_factory.mktemp("run"), kimg=4)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+_one_thread = pytest.fixture(autouse=True)(single_thread)
 
 
 def test_mix(ckpt, tmp_path, capsys):

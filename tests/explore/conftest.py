@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from ganforge.models import build_discriminator, build_generator, model_config
+from tests.conftest import single_thread
 
 TINY = dict(img_resolution=16, z_dim=16, w_dim=16, mapping_layers=2, channel_base=128, channel_max=16)
 
@@ -30,9 +31,4 @@ def D():
     return _tiny_nets()[1]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+_one_thread = pytest.fixture(autouse=True)(single_thread)

@@ -1,12 +1,7 @@
 import pytest
-import torch
 
+from tests.conftest import single_thread
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # The feature networks' many small convs are dominated by OpenMP barriers when the 2 cores are busy:
-    # 1 thread is up to ~50x faster than 2 there. Restored after each module.
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+# The feature networks' many small convs are dominated by OpenMP barriers when the 2 cores are busy:
+# 1 thread is up to ~50x faster than 2 there. Restored after each module.
+_one_thread = pytest.fixture(scope="module", autouse=True)(single_thread)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganforge.explore.latents import truncate
+from ganforge.explore.latents import sample_ws, truncate
 from ganforge.explore.npz import load_npz, save_npz
 
 
@@ -84,14 +84,8 @@ def sample_w_clusters(G: torch.nn.Module, num_clusters: int, *, num_samples: int
 
     ``c``: ``[1, c_dim]`` label for a conditional G, else ``None``. Centroids are sorted by size, largest first.
     """
-    device = next(G.parameters()).device
-    gen = torch.Generator().manual_seed(seed)
-    ws = []
-    for start in range(0, num_samples, batch_size):
-        n = min(batch_size, num_samples - start)
-        z = torch.randn([n, G.z_dim], generator=gen).to(device)
-        ws.append(G.mapping(z, None if c is None else c.expand(n, -1))[:, 0])
-    centroids, labels, _ = kmeans(torch.cat(ws), num_clusters, iters=iters, seed=seed)
+    ws = sample_ws(G, num_samples, seed=seed, c=c, batch_size=batch_size)
+    centroids, labels, _ = kmeans(ws, num_clusters, iters=iters, seed=seed)
     counts = torch.bincount(labels, minlength=num_clusters)
     order = torch.argsort(counts, descending=True, stable=True)
     return centroids[order], counts[order]

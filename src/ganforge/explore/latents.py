@@ -83,6 +83,23 @@ def ws_from_seeds(
         return G.mapping(z, c, truncation_psi=psi, truncation_cutoff=truncation_cutoff)
 
 
+@torch.no_grad()
+def sample_ws(G: torch.nn.Module, num_samples: int, *, seed: int = 0, c: torch.Tensor | None = None,
+              batch_size: int = 1000) -> torch.Tensor:
+    """``w = mapping(z)[:, 0]`` for ``num_samples`` seeded ``z ~ N(0, I)``: ``[num_samples, w_dim]``.
+
+    ``c``: ``[1, c_dim]`` label for a conditional G (repeated), else ``None``.
+    """
+    device = next(G.parameters()).device
+    gen = torch.Generator().manual_seed(seed)
+    ws = []
+    for start in range(0, num_samples, batch_size):
+        n = min(batch_size, num_samples - start)
+        z = torch.randn([n, G.z_dim], generator=gen).to(device)
+        ws.append(G.mapping(z, None if c is None else c.expand(n, -1))[:, 0])  # [n, w_dim]
+    return torch.cat(ws)
+
+
 def truncate(ws: torch.Tensor, center: torch.Tensor, psi: float, truncation_cutoff: int | None = None) -> torch.Tensor:
     """The truncation trick toward ``center``: ``center + psi (w - center)`` on the first ``cutoff`` layers.
 

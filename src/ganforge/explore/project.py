@@ -22,6 +22,7 @@ import torch
 from tqdm import tqdm
 
 from ganforge.explore.distance import Distance, weight_free_distance
+from ganforge.explore.latents import sample_ws
 from ganforge.explore.noise_reg import init_noise_maps, noise_regularization, normalize_noise_, use_noise_maps
 from ganforge.utils.images import to_uint8
 
@@ -77,14 +78,7 @@ def w_stats(G: torch.nn.Module, num_samples: int = 10000, *, seed: int = 0, c: t
 
     ``c``: ``[1, c_dim]`` label for a conditional G (repeated), else ``None``.
     """
-    device = next(G.parameters()).device
-    gen = torch.Generator().manual_seed(seed)
-    ws = []
-    for start in range(0, num_samples, batch_size):
-        n = min(batch_size, num_samples - start)
-        z = torch.randn([n, G.z_dim], generator=gen).to(device)
-        ws.append(G.mapping(z, None if c is None else c.expand(n, -1))[:, 0])  # [n, w_dim]
-    w = torch.cat(ws)
+    w = sample_ws(G, num_samples, seed=seed, c=c, batch_size=batch_size)  # [n, w_dim]
     mean = w.mean(dim=0)
     return mean, float((w - mean).square().sum(dim=1).mean().sqrt())
 

@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
             from ganforge.train.checkpoint import load_checkpoint, resolve_resume
 
             ckpt = load_checkpoint(resolve_resume(args.resume, cfg.outdir), verify=False)
-            cfg = setup.for_resume(cfg, ckpt.config, {"kimg": cfg.kimg, "device": cfg.device})
+            cfg = setup.for_resume(cfg, ckpt.config)
         env = DistEnv(device=resolve_device(cfg.device))
         cfg = setup.resolve(cfg, setup.open_dataset(cfg), env)
         print(json.dumps(cfg.to_dict(), indent=2))

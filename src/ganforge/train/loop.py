@@ -47,11 +47,7 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
     ckpt = None
     if resume is not None:
         ckpt = load_checkpoint(resolve_resume(resume, cfg.outdir))
-        cfg = setup.for_resume(cfg, ckpt.config, {"kimg": cfg.kimg, "device": cfg.device, "progress": cfg.progress,
-                                                  "num_threads": cfg.num_threads, "metrics": cfg.metrics or None,
-                                                  "metric_ticks": cfg.metric_ticks, "inception": cfg.inception,
-                                                  "vgg16": cfg.vgg16, "lpips": cfg.lpips,
-                                                  "metrics_cache": cfg.metrics_cache})
+        cfg = setup.for_resume(cfg, ckpt.config)
     dataset = setup.open_dataset(cfg)
     cfg, source = transfer.prepare(cfg, dataset) if ckpt is None else (cfg, None)  # --resume-from: a new run
     cfg = setup.resolve(cfg, dataset, env)

@@ -187,9 +187,12 @@ def build_objective(cfg: TrainConfig, device: torch.device | str = "cpu", nets: 
     )
 
 
-def for_resume(cfg: TrainConfig, saved: dict, overrides: dict) -> TrainConfig:
-    """The saved config of a run, with the few options a resume may change (kimg, device, bookkeeping)."""
-    allowed = {"kimg", "device", "num_threads", "progress", "tensorboard", "snapshot_ticks", "image_ticks",
-               "keep_checkpoints", "metrics", "metric_ticks", "inception", "vgg16", "lpips", "metrics_cache"}
-    changed = {k: v for k, v in overrides.items() if k in allowed and v is not None}
+RESUMABLE_OPTIONS = ("kimg", "device", "num_threads", "progress", "metrics", "metric_ticks", "inception", "vgg16",
+                     "lpips", "metrics_cache")
+"""The options a resume takes from the command line; everything else comes from the checkpoint's config."""
+
+
+def for_resume(cfg: TrainConfig, saved: dict) -> TrainConfig:
+    """The saved config of a run, with the :data:`RESUMABLE_OPTIONS` that ``cfg`` sets (not None, not empty)."""
+    changed = {k: getattr(cfg, k) for k in RESUMABLE_OPTIONS if getattr(cfg, k) not in (None, ())}
     return replace(TrainConfig.from_dict(saved), **changed)

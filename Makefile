@@ -6,7 +6,7 @@ TORCH_VERSION ?= 2.13.0
 
 .PHONY: run test bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py src/ganforge/_native/sortdiff.c
 	test -x $(PY) || python3 -m venv $(VENV)
 	# Pin torch first: an open-ended requirement in a fresh venv pulls several GB of CUDA wheels.
 	$(PIP) install -q torch==$(TORCH_VERSION)
@@ -33,4 +33,5 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_train.py --json runs/bench_train.json
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache build
+	rm -f src/ganforge/*.so

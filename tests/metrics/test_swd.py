@@ -86,6 +86,80 @@ def test_numpy_and_torch_sort_paths_agree():
 
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(2000, 147, generator=g), torch.randn(2000, 147, generator=g) * 1.1
-    ref = sliced_wasserstein(a, b, np.random.default_rng(0), use_numpy=True)
-    other = sliced_wasserstein(a, b, np.random.default_rng(0), use_numpy=False)
+    ref = sliced_wasserstein(a, b, np.random.default_rng(0), sorter="numpy")
+    other = sliced_wasserstein(a, b, np.random.default_rng(0), sorter="torch")
     assert other == pytest.approx(ref, rel=1e-5)
+
+
+def _sorted_l1_reference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.abs(np.sort(a, axis=1) - np.sort(b, axis=1)).sum(axis=1, dtype=np.float64)
+
+
+@pytest.mark.parametrize("cols", [0, 1, 5, 47, 49, 3000])
+def test_native_sorted_l1_equals_numpy_sort(cols):
+    native = pytest.importorskip("ganforge._sortdiff", reason="the C extension was not built (no compiler)")
+    rng = np.random.default_rng(cols)
+    a = (rng.standard_normal((6, cols)) * 3).astype(np.float32)
+    b = (rng.standard_normal((6, cols)) * 0.5 + 1).astype(np.float32)
+    if cols >= 5:
+        a[0, :5] = [-0.0, 0.0, 1e-40, -1e-40, np.float32(3.4e38)]  # signed zeros, subnormals, the largest float
+        b[1] = 2.5  # a constant row: every digit pass is the same bucket
+        a[2] = rng.integers(-3, 3, cols)  # many ties
+        b[3] = rng.uniform(-1e30, 1e30, cols)  # every exponent
+    ref = _sorted_l1_reference(a, b)
+    out = np.full(6, np.nan)
+    native.sorted_l1_rows(a.copy(), b.copy(), out, 0, 6)
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=0)
+
+
+def test_native_sorted_l1_large_bucket_and_row_range():
+    native = pytest.importorskip("ganforge._sortdiff", reason="the C extension was not built (no compiler)")
+    rng = np.random.default_rng(0)
+    # 70 000 values in [1, 1.25) share their top 11 bits: one bucket larger than the in-cache scratch.
+    a = rng.uniform(1.0, 1.25, (3, 70_000)).astype(np.float32)
+    b = rng.standard_normal((3, 70_000)).astype(np.float32)
+    out = np.full(3, -1.0)
+    native.sorted_l1_rows(a.copy(), b.copy(), out, 1, 3)
+    assert out[0] == -1.0  # rows outside start:stop are not touched
+    np.testing.assert_allclose(out[1:], _sorted_l1_reference(a[1:], b[1:]), rtol=1e-12)
+
+
+def test_native_sorted_l1_rejects_bad_buffers():
+    native = pytest.importorskip("ganforge._sortdiff", reason="the C extension was not built (no compiler)")
+    a = np.zeros((2, 4), np.float32)
+    out = np.zeros(2)
+    with pytest.raises(ValueError, match="float32"):
+        native.sorted_l1_rows(a.astype(np.float64), a, out, 0, 2)
+    with pytest.raises(ValueError, match="same shape"):
+        native.sorted_l1_rows(a, np.zeros((2, 5), np.float32), out, 0, 2)
+    with pytest.raises(ValueError, match="row range"):
+        native.sorted_l1_rows(a, a.copy(), out, 0, 3)
+    with pytest.raises(ValueError, match="float64"):
+        native.sorted_l1_rows(a, a.copy(), np.zeros(2, np.float32), 0, 2)
+
+
+def test_swd_sorters_agree():
+    from ganforge.metrics.swd import native_available
+
+    a, b = _images(24, 32, 12), _images(24, 32, 13)
+    ref = swd(a, b, seed=1, sorter="numpy")
+    others = ["torch"] + (["native"] if native_available() else [])
+    for sorter in others:
+        out = swd(a, b, seed=1, sorter=sorter)
+        assert out == pytest.approx(ref, rel=1e-5), sorter
+    assert swd(a, b, seed=1) == (swd(a, b, seed=1, sorter="native") if native_available() else ref)
+
+
+def test_swd_rejects_unknown_sorter():
+    with pytest.raises(ValueError, match="sorter"):
+        swd(_images(4, 16, 0), _images(4, 16, 1), sorter="quick")
+
+
+def test_normalize_matches_population_std():
+    from ganforge.metrics.swd import _normalize
+
+    g = torch.Generator().manual_seed(0)
+    desc = torch.rand(20_000, 3, 7, 7, generator=g) * torch.tensor([200.0, 3.0, 50.0]).view(1, 3, 1, 1) + 100
+    std, mean = torch.std_mean(desc.double(), dim=(0, 2, 3), keepdim=True, correction=0)
+    expected = ((desc.double() - mean) / std).reshape(20_000, -1)
+    torch.testing.assert_close(_normalize(desc.clone()).double(), expected, rtol=0, atol=5e-6)

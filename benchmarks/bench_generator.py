@@ -7,6 +7,10 @@ eval mode, ``torch.no_grad()``, fp32, ``--threads`` threads (2 by default), medi
 
     python benchmarks/bench_generator.py                      # all three configs
     python benchmarks/bench_generator.py --configs small-32 --modconv both
+    python benchmarks/bench_generator.py --malloc both        # A/B: glibc defaults, then ganforge's setting
+
+``--malloc on`` (default) applies what the ``ganforge`` command applies at start
+(``ganforge.utils.allocator.keep_freed_memory``: freed pages of large tensors are reused, not page-faulted again).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import time
 import torch
 
 from ganforge.models.stylegan2.generator import Generator
+from ganforge.utils.allocator import keep_freed_memory
 
 # The official network shapes of REFERENCE Part 3 (G kwargs of the measured official runs).
 CONFIGS = {
@@ -79,6 +84,8 @@ def main() -> None:
     parser.add_argument("--modconv", choices=["auto", "fused", "nonfused", "both"], default="auto")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", default=None, help="also write the JSON record to this path")
+    parser.add_argument("--malloc", choices=["on", "off", "both"], default="on",
+                        help="keep freed memory for reuse as the ganforge command does (both: off first, then on)")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -95,20 +102,25 @@ def main() -> None:
         "results": [],
     }
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {record['machine']['cpu']}, device {device}")
-    print(f"{'config':10s} {'modconv':8s} {'median s/batch':>14s} {'img/s':>8s} {'official best':>13s} {'ratio':>6s} {'target':>6s}")
-    for name in args.configs.split(","):
-        torch.manual_seed(0)
-        G = Generator(**CONFIGS[name]).eval().to(device)
-        for fused in modes:
-            times = time_generator(G, args.batch, args.repeats, args.warmup, fused, device)
-            med = statistics.median(times)
-            img_s = args.batch / med
-            best = OFFICIAL_IMG_S[name][1]
-            mode = {None: "auto", True: "fused", False: "nonfused"}[fused]
-            print(f"{name:10s} {mode:8s} {med:14.4f} {img_s:8.2f} {best:13.1f} {img_s / best:6.2f} {TARGET_IMG_S[name]:6.1f}")
-            record["results"].append({"config": name, "modconv": mode, "median_s_per_batch": med, "img_per_s": img_s,
-                                      "times_s": times, "official_default_img_s": OFFICIAL_IMG_S[name][0],
-                                      "official_best_img_s": best, "target_img_s": TARGET_IMG_S[name]})
+    print(f"{'config':10s} {'modconv':8s} {'malloc':7s} {'median s/batch':>14s} {'img/s':>8s} {'official best':>13s} "
+          f"{'ratio':>6s} {'target':>6s}")
+    for malloc in {"on": ["on"], "off": ["off"], "both": ["off", "on"]}[args.malloc]:
+        applied = keep_freed_memory(force=True) if malloc == "on" else False
+        for name in args.configs.split(","):
+            torch.manual_seed(0)
+            G = Generator(**CONFIGS[name]).eval().to(device)
+            for fused in modes:
+                times = time_generator(G, args.batch, args.repeats, args.warmup, fused, device)
+                med = statistics.median(times)
+                img_s = args.batch / med
+                best = OFFICIAL_IMG_S[name][1]
+                mode = {None: "auto", True: "fused", False: "nonfused"}[fused]
+                print(f"{name:10s} {mode:8s} {malloc:7s} {med:14.4f} {img_s:8.2f} {best:13.1f} {img_s / best:6.2f} "
+                      f"{TARGET_IMG_S[name]:6.1f}", flush=True)
+                record["results"].append({"config": name, "modconv": mode, "malloc_tuning": applied,
+                                          "median_s_per_batch": med, "img_per_s": img_s, "times_s": times,
+                                          "official_default_img_s": OFFICIAL_IMG_S[name][0],
+                                          "official_best_img_s": best, "target_img_s": TARGET_IMG_S[name]})
     emit_record(record, args.json)
 
 

@@ -9,6 +9,10 @@ Median of ``--repeats`` after ``--warmup``. Prints a table and one JSON record.
 
     python benchmarks/bench_train.py                    # both configs
     python benchmarks/bench_train.py --configs small-32 --repeats 5
+    python benchmarks/bench_train.py --malloc both       # A/B: glibc defaults, then ganforge's setting
+
+``--malloc on`` (default) applies what the ``ganforge`` command applies at start
+(``ganforge.utils.allocator.keep_freed_memory``).
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ from bench_generator import cpu_name, emit_record  # same folder: run as a scrip
 from ganforge.train import setup
 from ganforge.train.config import TrainConfig
 from ganforge.train.distributed import DistEnv
+from ganforge.train.ada import AdaTuner
 from ganforge.train.ema import ema_beta, update_ema
 from ganforge.train.loop import _run_phase
 from ganforge.train.presets import resolve_config
 from ganforge.train.stats import TickStats
+from ganforge.utils.allocator import keep_freed_memory
 
 CONFIGS = {"small-32": 32, "small-64": 64}
 OFFICIAL_IMG_S = {"small-32": 9.40, "small-64": 2.04}  # REFERENCE Part 3, final run
@@ -43,6 +49,8 @@ def bench_config(resolution: int, batch: int, repeats: int, warmup: int, device:
     runners = setup.build_phases(cfg, nets)
     objective = setup.build_objective(cfg)
     state = setup.TrainState(sampler=setup.InfiniteSampler(1), pl_mean=torch.zeros([], device=device))
+    ada = AdaTuner(cfg, objective.augment, env)  # no augmentation in this config: observes nothing
+    ada.attach(state)
     dataset = SimpleNamespace(label_dim=0)
     stats = TickStats()
     gen = torch.Generator().manual_seed(0)
@@ -52,7 +60,7 @@ def bench_config(resolution: int, batch: int, repeats: int, warmup: int, device:
         real = (torch.rand([batch, 3, resolution, resolution], generator=gen) * 2 - 1).to(device)
         for idx, runner in enumerate(runners):
             t0 = time.perf_counter()
-            _run_phase(cfg, env, nets, runner, idx, objective, dataset, state, real, None, stats)
+            _run_phase(cfg, env, nets, runner, idx, objective, dataset, state, real, None, stats, ada)
             if device.type == "cuda":
                 torch.cuda.synchronize()
             if it >= warmup:
@@ -74,23 +82,29 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", help="also write the JSON record to this path")
+    parser.add_argument("--malloc", choices=["on", "off", "both"], default="on",
+                        help="keep freed memory for reuse as the ganforge command does (both: off first, then on)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     record = {"benchmark": "train_step", "machine": cpu_name(), "torch": torch.__version__, "threads": args.threads,
               "batch": args.batch, "repeats": args.repeats, "device": str(device), "results": {}}
-    print(f"{'config':<10} {'Gmain':>7} {'Dmain':>7} {'Greg':>7} {'Dreg':>7} {'EMA':>7} {'step s':>7} {'img/s':>7} "
-          f"{'official':>8} {'ratio':>6} {'target':>6}")
-    for name in args.configs:
-        t = bench_config(CONFIGS[name], args.batch, args.repeats, args.warmup, device)
-        step = t["Gmain"] + t["Dmain"] + t["Greg"] / 4 + t["Dreg"] / 16 + t["EMA"]
-        img_s = args.batch / step
-        record["results"][name] = {"phase_sec": t, "amortised_step_sec": step, "img_per_sec": img_s,
-                                   "official_img_per_sec": OFFICIAL_IMG_S[name], "target_img_per_sec": TARGET_IMG_S[name],
-                                   "speedup_vs_official": img_s / OFFICIAL_IMG_S[name]}
-        print(f"{name:<10} {t['Gmain']:7.3f} {t['Dmain']:7.3f} {t['Greg']:7.3f} {t['Dreg']:7.3f} {t['EMA']:7.4f} "
-              f"{step:7.3f} {img_s:7.2f} {OFFICIAL_IMG_S[name]:8.2f} {img_s / OFFICIAL_IMG_S[name]:6.2f} "
-              f"{TARGET_IMG_S[name]:6.1f}", flush=True)
+    print(f"{'config':<10} {'malloc':<6} {'Gmain':>7} {'Dmain':>7} {'Greg':>7} {'Dreg':>7} {'EMA':>7} {'step s':>7} "
+          f"{'img/s':>7} {'official':>8} {'ratio':>6} {'target':>6}")
+    for malloc in {"on": ["on"], "off": ["off"], "both": ["off", "on"]}[args.malloc]:
+        applied = keep_freed_memory(force=True) if malloc == "on" else False
+        for name in args.configs:
+            t = bench_config(CONFIGS[name], args.batch, args.repeats, args.warmup, device)
+            step = t["Gmain"] + t["Dmain"] + t["Greg"] / 4 + t["Dreg"] / 16 + t["EMA"]
+            img_s = args.batch / step
+            key = name if args.malloc != "both" else f"{name}/malloc-{malloc}"
+            record["results"][key] = {"phase_sec": t, "amortised_step_sec": step, "img_per_sec": img_s,
+                                      "malloc_tuning": applied, "official_img_per_sec": OFFICIAL_IMG_S[name],
+                                      "target_img_per_sec": TARGET_IMG_S[name],
+                                      "speedup_vs_official": img_s / OFFICIAL_IMG_S[name]}
+            print(f"{name:<10} {malloc:<6} {t['Gmain']:7.3f} {t['Dmain']:7.3f} {t['Greg']:7.3f} {t['Dreg']:7.3f} "
+                  f"{t['EMA']:7.4f} {step:7.3f} {img_s:7.2f} {OFFICIAL_IMG_S[name]:8.2f} "
+                  f"{img_s / OFFICIAL_IMG_S[name]:6.2f} {TARGET_IMG_S[name]:6.1f}", flush=True)
     emit_record(record, args.json)
 
 

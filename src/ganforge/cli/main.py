@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 
+from ganforge.utils.allocator import keep_freed_memory
 from ganforge.version import __version__
 
 # Subcommand name -> module with ``add_parser(subparsers)`` and ``run(args)``. One line per command.
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    keep_freed_memory()  # reuse freed pages of large tensors (glibc; GANFORGE_MALLOC_TUNING=0 turns it off)
     try:
         return _module(args.command).run(args) or 0
     except ValueError as exc:  # bad input: one clear line, no traceback

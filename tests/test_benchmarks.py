@@ -1,0 +1,39 @@
+"""The benchmark scripts still run against the current API (they are scripts, so nothing else imports them)."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(autouse=True)
+def _bench_path(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCH))
+
+
+def test_bench_train_times_every_phase():
+    import bench_train
+
+    times = bench_train.bench_config(32, batch=4, repeats=1, warmup=0, device=torch.device("cpu"))
+    assert set(times) == {"Gmain", "Greg", "Dmain", "Dreg", "EMA"}
+    assert all(t > 0 for t in times.values())
+
+
+def test_bench_generator_times_a_batch():
+    import bench_generator
+    from ganforge.models.stylegan2.generator import Generator
+
+    G = Generator(z_dim=8, w_dim=8, img_resolution=8, mapping_layers=1, channel_base=64, channel_max=8).eval()
+    times = bench_generator.time_generator(G, batch=2, repeats=2, warmup=1, fused=None, device=torch.device("cpu"))
+    assert len(times) == 2 and all(t > 0 for t in times)
+    assert set(bench_generator.CONFIGS) == set(bench_generator.TARGET_IMG_S)
+
+
+def test_bench_metrics_swd_record():
+    import bench_metrics
+
+    record = bench_metrics.bench_swd(num_images=16, res=16, repeats=1)
+    assert record["sorter"] in ("native", "numpy")
+    assert set(record["values"]) == {"SWDx1e3_16", "SWDx1e3_avg"}

@@ -111,6 +111,7 @@ static int get_matrix(PyObject *obj, Py_buffer *view, const char *name) {
 }
 
 static PyObject *sorted_l1_rows(PyObject *self, PyObject *args) {
+    (void)self;
     PyObject *a_obj, *b_obj, *out_obj;
     Py_ssize_t start, stop;
     if (!PyArg_ParseTuple(args, "OOOnn", &a_obj, &b_obj, &out_obj, &start, &stop)) return NULL;
@@ -180,6 +181,8 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_sortdiff", "Row-wise sorted L1 distance (SWD).", -1, methods};
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_sortdiff", "Row-wise sorted L1 distance (SWD).", -1, methods, NULL, NULL, NULL, NULL,
+};
 
 PyMODINIT_FUNC PyInit__sortdiff(void) { return PyModule_Create(&module); }

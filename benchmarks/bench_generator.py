@@ -20,6 +20,7 @@ import json
 import platform
 import statistics
 import time
+from collections.abc import Iterator
 
 import torch
 
@@ -57,6 +58,17 @@ def emit_record(record: dict, path: str | None) -> None:
             f.write(text + "\n")
 
 
+def add_malloc_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--malloc", choices=["on", "off", "both"], default="on",
+                        help="keep freed memory for reuse as the ganforge command does (both: off first, then on)")
+
+
+def malloc_settings(choice: str) -> Iterator[tuple[str, bool]]:
+    """``(label, applied)`` per allocator setting to time: glibc defaults first, then ``keep_freed_memory``."""
+    for label in {"on": ["on"], "off": ["off"], "both": ["off", "on"]}[choice]:
+        yield label, keep_freed_memory(force=True) if label == "on" else False
+
+
 def time_generator(G: Generator, batch: int, repeats: int, warmup: int, fused: bool | None, device: torch.device) -> list[float]:
     """Seconds per batch for ``repeats`` timed runs."""
     z = torch.randn([batch, G.z_dim], generator=torch.Generator().manual_seed(0)).to(device)
@@ -84,8 +96,7 @@ def main() -> None:
     parser.add_argument("--modconv", choices=["auto", "fused", "nonfused", "both"], default="auto")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", default=None, help="also write the JSON record to this path")
-    parser.add_argument("--malloc", choices=["on", "off", "both"], default="on",
-                        help="keep freed memory for reuse as the ganforge command does (both: off first, then on)")
+    add_malloc_arg(parser)
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -104,8 +115,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {record['machine']['cpu']}, device {device}")
     print(f"{'config':10s} {'modconv':8s} {'malloc':7s} {'median s/batch':>14s} {'img/s':>8s} {'official best':>13s} "
           f"{'ratio':>6s} {'target':>6s}")
-    for malloc in {"on": ["on"], "off": ["off"], "both": ["off", "on"]}[args.malloc]:
-        applied = keep_freed_memory(force=True) if malloc == "on" else False
+    for malloc, applied in malloc_settings(args.malloc):
         for name in args.configs.split(","):
             torch.manual_seed(0)
             G = Generator(**CONFIGS[name]).eval().to(device)

@@ -24,17 +24,16 @@ from types import SimpleNamespace
 
 import torch
 
-from bench_generator import cpu_name, emit_record  # same folder: run as a script
+from bench_generator import add_malloc_arg, cpu_name, emit_record, malloc_settings  # same folder: run as a script
 
 from ganforge.train import setup
+from ganforge.train.ada import AdaTuner
 from ganforge.train.config import TrainConfig
 from ganforge.train.distributed import DistEnv
-from ganforge.train.ada import AdaTuner
 from ganforge.train.ema import ema_beta, update_ema
 from ganforge.train.loop import _run_phase
 from ganforge.train.presets import resolve_config
 from ganforge.train.stats import TickStats
-from ganforge.utils.allocator import keep_freed_memory
 
 CONFIGS = {"small-32": 32, "small-64": 64}
 OFFICIAL_IMG_S = {"small-32": 9.40, "small-64": 2.04}  # REFERENCE Part 3, final run
@@ -82,8 +81,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", help="also write the JSON record to this path")
-    parser.add_argument("--malloc", choices=["on", "off", "both"], default="on",
-                        help="keep freed memory for reuse as the ganforge command does (both: off first, then on)")
+    add_malloc_arg(parser)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -91,8 +89,7 @@ def main() -> None:
               "batch": args.batch, "repeats": args.repeats, "device": str(device), "results": {}}
     print(f"{'config':<10} {'malloc':<6} {'Gmain':>7} {'Dmain':>7} {'Greg':>7} {'Dreg':>7} {'EMA':>7} {'step s':>7} "
           f"{'img/s':>7} {'official':>8} {'ratio':>6} {'target':>6}")
-    for malloc in {"on": ["on"], "off": ["off"], "both": ["off", "on"]}[args.malloc]:
-        applied = keep_freed_memory(force=True) if malloc == "on" else False
+    for malloc, applied in malloc_settings(args.malloc):
         for name in args.configs:
             t = bench_config(CONFIGS[name], args.batch, args.repeats, args.warmup, device)
             step = t["Gmain"] + t["Dmain"] + t["Greg"] / 4 + t["Dreg"] / 16 + t["EMA"]

@@ -6,10 +6,11 @@ import torch
 from torch import nn
 
 from ganforge.models.dcgan.blocks import make_stage
+from ganforge.models.network import GeneratorNetwork
 from ganforge.nn.shape import assert_shape
 
 
-class Generator(nn.Module):
+class Generator(GeneratorNetwork):
     """``G(z [N, z_dim], c [N, c_dim] | None) -> img [N, img_channels, R, R]`` in [-1, 1].
 
     The stem is DCGAN's projection of z to a 4x4 map (a 4x4 transposed conv from 1x1, BN, ReLU); ``log2(R) - 2``

@@ -8,6 +8,7 @@ from typing import Sequence
 import torch
 
 from ganforge.models.checks import check_channels, check_choice, check_non_negative, check_resolution
+from ganforge.models.network import Network
 from ganforge.models.stylegan2.mapping import MappingNetwork
 from ganforge.nn.equalized import Conv2dLayer, FullyConnectedLayer
 from ganforge.nn.fir import setup_filter
@@ -108,7 +109,7 @@ class DiscriminatorEpilogue(torch.nn.Module):
         return x
 
 
-class Discriminator(torch.nn.Module):
+class Discriminator(Network):
     """``D(img, c) -> logits [N, 1]``.
 
     Args:

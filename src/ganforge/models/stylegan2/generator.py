@@ -7,12 +7,13 @@ from typing import Sequence
 import torch
 
 from ganforge.models.checks import check_non_negative
+from ganforge.models.network import GeneratorCaps, GeneratorNetwork
 from ganforge.models.stylegan2.mapping import MappingNetwork
 from ganforge.models.stylegan2.synthesis import SynthesisNetwork
 from ganforge.nn.shape import assert_shape
 
 
-class Generator(torch.nn.Module):
+class Generator(GeneratorNetwork):
     """``G(z, c) -> img``. ``G.mapping`` and ``G.synthesis`` can be called separately for style mixing.
 
     Args:
@@ -67,6 +68,11 @@ class Generator(torch.nn.Module):
             z_dim, c_dim, w_dim, num_ws=self.num_ws, num_layers=mapping_layers,
             lr_multiplier=mapping_lr_multiplier, w_avg_beta=w_avg_beta,
         )
+
+    @property
+    def capabilities(self) -> GeneratorCaps:
+        return GeneratorCaps(has_mapping=True, has_noise=True, has_w_avg=self.mapping.w_avg_beta is not None,
+                             num_ws=self.num_ws, w_dim=self.w_dim)
 
     def forward(
         self,

@@ -1,0 +1,56 @@
+"""What every generator and discriminator declares about itself: its capabilities and the parameters that train.
+
+Code that treats networks generically (the objective, the loop, inference, exploration, export) asks these
+declarations instead of sniffing attributes with ``hasattr``; a new family states them once in its classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class GeneratorCaps:
+    """What a generator can do beyond ``G(z, c) -> img``."""
+
+    has_mapping: bool = False
+    """``G.mapping(z, c, truncation_psi=1, truncation_cutoff=None) -> ws [N, num_ws, w_dim]`` and
+    ``G.synthesis(ws, noise_mode=...) -> img`` exist (StyleGAN-like: W space, style mixing, path length)."""
+    has_noise: bool = False
+    """Per-layer noise inputs (``noise_mode`` const | random | none)."""
+    has_w_avg: bool = False
+    """``G.mapping.w_avg`` is tracked during training (truncation centre)."""
+    num_ws: int = 0
+    """Number of style vectors (0 without a mapping network)."""
+    w_dim: int = 0
+    """Width of w (0 without a mapping network)."""
+
+
+class Network(torch.nn.Module):
+    """Base class of every G and D: :meth:`trainable_parameters` is what optimisers see."""
+
+    def trainable_parameters(self) -> list[torch.nn.Parameter]:
+        """The parameters that training updates (a frozen pretrained feature network inside D is not among them)."""
+        return list(self.parameters())
+
+
+class GeneratorNetwork(Network):
+    """Base class of every generator: ``forward(z, c, ...) -> img`` plus declared :attr:`capabilities`."""
+
+    z_dim: int
+    c_dim: int
+    img_resolution: int
+    img_channels: int
+
+    @property
+    def capabilities(self) -> GeneratorCaps:
+        return GeneratorCaps()
+
+
+def generator_caps(G: torch.nn.Module) -> GeneratorCaps:
+    """``G.capabilities``; a ``TypeError`` for a module that is not a ganforge generator."""
+    if not isinstance(G, GeneratorNetwork):
+        raise TypeError(f"{type(G).__name__} is not a ganforge generator (derive it from models.network.GeneratorNetwork)")
+    return G.capabilities

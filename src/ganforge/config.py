@@ -3,7 +3,7 @@
 Every config class derives from :class:`Config`: ``to_dict``/``to_json`` write plain JSON values,
 ``from_dict``/``from_json`` rebuild the object, reject unknown keys, and check each value
 against the field's annotation (``int``, ``float``, ``str``, ``bool``, ``X | None``,
-``Literal[...]``, ``tuple[float, ...]`` and nested configs). Value ranges are checked by each
+``Literal[...]``, ``tuple[float, ...]``, ``dict[str, X]`` and nested configs). Value ranges are checked by each
 class's ``__post_init__``.
 """
 
@@ -41,6 +41,10 @@ def _check_value(owner: str, name: str, hint: Any, value: Any) -> Any:
         if value not in args:
             raise ValueError(f"{where} must be one of {list(args)}, got {value!r}")
         return value
+    if origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise ValueError(f"{where} must be an object with string keys, got {type(value).__name__}")
+        return {k: _check_value(owner, f"{name}.{k}", args[1], v) for k, v in value.items()}
     if origin is tuple:
         if not isinstance(value, (list, tuple)):
             raise ValueError(f"{where} must be a list, got {type(value).__name__}")
@@ -79,6 +83,8 @@ def _to_json_value(value: Any) -> Any:
         return value.to_dict()
     if isinstance(value, tuple):
         return [_to_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _to_json_value(v) for k, v in value.items()}
     return value
 
 

@@ -30,7 +30,8 @@ def test_grid_product_extra_and_names():
 def test_train_config_maps_regularisers():
     cc = CompareConfig(data="d.zip", outdir="out", kimg=3.0)
     cfg = train_config(cc, RunSpec("dcgan-resnet", "wgan-gp", "r1:0.5:8"))
-    assert (cfg.model_name, cfg.loss, cfg.r1_gamma, cfg.r1_interval, cfg.regs) == ("dcgan-resnet", "wgan-gp", 0.5, 8, ())
+    assert (cfg.model_name, cfg.loss.adversarial, cfg.r1_gamma, cfg.r1_interval, cfg.regs) == ("dcgan-resnet", "wgan-gp",
+                                                                                            0.5, 8, ())
     assert cfg.outdir == "out/dcgan-resnet_wgan-gp_r1-0.5-8" and cfg.kimg == 3.0
     cfg = train_config(cc, RunSpec("dcgan", "hinge", "lecam:0.2"))
     assert cfg.r1_gamma == 0.0 and [(r.name, r.weight) for r in cfg.regs] == [("lecam", 0.2)]

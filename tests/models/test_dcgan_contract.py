@@ -11,6 +11,7 @@ from ganforge.losses import ADVERSARIAL_LOSSES
 from ganforge.losses.regularizers import REGULARIZERS, RegConfig
 from ganforge.models import build_discriminator, build_generator, list_models, model_config
 from ganforge.train import setup
+from ganforge.train.distributed import DistEnv
 from ganforge.train.config import TrainConfig
 from ganforge.train.presets import resolve_config
 from tests.train.test_loop import make_folder_dataset
@@ -39,7 +40,8 @@ def _train_steps(cfg: TrainConfig, steps: int = 2, batch: int = 4):
     G, D = build_generator(cfg.model).train().requires_grad_(False), build_discriminator(cfg.model).train().requires_grad_(False)
     nets = setup.Nets(G=G, D=D, G_ema=copy.deepcopy(G).eval())
     runners = setup.build_phases(cfg, nets)
-    objective = setup.build_objective(cfg, "cpu", nets)
+    terms = setup.build_terms(cfg, nets)
+    objective = setup.build_objective(cfg, "cpu", nets, terms)
     before = {k: v.clone() for k, v in {**G.state_dict(keep_vars=False), **{f"D.{k}": v for k, v in D.state_dict().items()}}.items()}
     losses = []
     c = torch.eye(cfg.model.c_dim)[torch.arange(batch) % cfg.model.c_dim] if cfg.model.c_dim else None
@@ -55,6 +57,7 @@ def _train_steps(cfg: TrainConfig, steps: int = 2, batch: int = 4):
             runner.module.requires_grad_(False)
             runner.opt.step()
             objective.after_step(runner.phase, runner.module)
+            terms.update([out.terms], DistEnv(device=torch.device("cpu")))
             losses.append(out.loss.detach())
     return nets, runners, objective, torch.stack(losses), before
 
@@ -62,7 +65,7 @@ def _train_steps(cfg: TrainConfig, steps: int = 2, batch: int = 4):
 @pytest.mark.parametrize("loss", ADVERSARIAL_LOSSES.names())
 @pytest.mark.parametrize("name", list_models())
 def test_every_model_trains_with_every_loss(name, loss):
-    cfg = TrainConfig(model=_model(name), loss=loss, batch=4, r1_gamma=1.0, r1_interval=2, pl_interval=2, g_lr=1e-3,
+    cfg = TrainConfig.from_flat(model=_model(name), loss=loss, batch=4, r1_gamma=1.0, r1_interval=2, pl_interval=2, g_lr=1e-3,
                       d_lr=1e-3, ema_kimg=1.0)
     nets, runners, objective, losses, before = _train_steps(cfg)
     assert torch.isfinite(losses).all()
@@ -85,13 +88,13 @@ def test_every_model_trains_with_every_loss(name, loss):
 @pytest.mark.parametrize("reg", [n for n in REGULARIZERS.names() if n != "pl"])
 def test_every_regulariser_trains_eager_and_lazy(reg):
     for interval in (0, 2):
-        cfg = TrainConfig(model=_model("dcgan-csp", c_dim=2), cond=True, loss="hinge", batch=4, r1_gamma=0.0,
+        cfg = TrainConfig.from_flat(model=_model("dcgan-csp", c_dim=2), cond=True, loss="hinge", batch=4, r1_gamma=0.0,
                           regs=(RegConfig(reg, 1.0, interval),), g_lr=1e-3, d_lr=1e-3, ema_kimg=1.0)
         nets, runners, objective, losses, _ = _train_steps(cfg, steps=3)
         assert torch.isfinite(losses).all()
         assert {r.phase.name for r in runners} == ({"Gboth", "Dboth"} if interval == 0 else {"Gboth", "Dmain", "Dreg"})
         if reg == "lecam":
-            assert set(nets.extra) == {"lecam"} and nets.extra["lecam"].anchor_real.item() != 0
+            assert objective.state["lecam"].anchor_real.item() != 0
 
 
 def test_baselines_train_end_to_end_through_train(tmp_path):
@@ -99,7 +102,7 @@ def test_baselines_train_end_to_end_through_train(tmp_path):
 
     data = make_folder_dataset(tmp_path / "data", labels=True)
     for name, loss, regs in (("dcgan-csp", "relativistic", (RegConfig("lecam", 0.1),)), ("dcgan-resnet", "wgan-gp", ())):
-        cfg = TrainConfig(data=str(data), outdir=str(tmp_path / "runs"), model=_model(name, c_dim=3), cond=True,
+        cfg = TrainConfig.from_flat(data=str(data), outdir=str(tmp_path / "runs"), model=_model(name, c_dim=3), cond=True,
                           loss=loss, regs=regs, batch=4, kimg=0.016, tick_kimg=0.008, snapshot_ticks=1, grid_size=2,
                           progress=False, tensorboard=False, device="cpu")
         result = train(cfg)
@@ -108,11 +111,11 @@ def test_baselines_train_end_to_end_through_train(tmp_path):
         for key in ("Diag/D_acc_real", "Diag/D_acc_fake", "Diag/diversity", "Diag/duplicate_rate", "Grad/Gboth"):
             assert key in rows[-1], key
         saved = json.loads((result.run_dir / "config.json").read_text())
-        assert saved["model"]["name"] == name and saved["betas"] == [0.5, 0.999]  # the dcgan preset's Adam
+        assert saved["model"]["arch"]["name"] == name and saved["optim"]["G"]["betas"] == [0.5, 0.999]  # dcgan preset
         assert result.last_checkpoint is not None
     from ganforge.train.checkpoint import load_checkpoint
 
-    assert "lecam" in load_checkpoint(sorted((tmp_path / "runs").glob("00000-*/network-*.safetensors"))[-1]).modules
+    assert "lecam" in load_checkpoint(sorted((tmp_path / "runs").glob("00000-*/network-*.safetensors"))[-1]).state["terms"]
 
 
 def test_baseline_with_lecam_resumes_bit_exactly(tmp_path):
@@ -124,7 +127,7 @@ def test_baseline_with_lecam_resumes_bit_exactly(tmp_path):
     data = make_folder_dataset(tmp_path / "data")
 
     def cfg(outdir, kimg):
-        return TrainConfig(data=str(data), outdir=str(outdir), model=_model("dcgan-resnet"), loss="lsgan",
+        return TrainConfig.from_flat(data=str(data), outdir=str(outdir), model=_model("dcgan-resnet"), loss="lsgan",
                            regs=(RegConfig("lecam", 0.5), RegConfig("r2", 1.0, 2)), batch=4, kimg=kimg,
                            tick_kimg=0.008, snapshot_ticks=1, grid_size=2, progress=False, tensorboard=False,
                            device="cpu", keep_checkpoints=0, num_threads=1)
@@ -135,6 +138,6 @@ def test_baseline_with_lecam_resumes_bit_exactly(tmp_path):
     assert_same_checkpoints(straight.last_checkpoint, resumed.last_checkpoint)
     from ganforge.train.checkpoint import load_checkpoint
 
-    a = load_checkpoint(straight.last_checkpoint).modules["lecam"]
-    b = load_checkpoint(find_checkpoints(resumed.run_dir)[-1]).modules["lecam"]
+    a = load_checkpoint(straight.last_checkpoint).state["terms"]["lecam"]
+    b = load_checkpoint(find_checkpoints(resumed.run_dir)[-1]).state["terms"]["lecam"]
     assert a["anchor_real"].item() != 0 and torch.equal(a["anchor_real"], b["anchor_real"])

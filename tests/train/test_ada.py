@@ -28,8 +28,8 @@ def test_ada_moves_p_logs_it_and_checkpoints_it(tmp_path):
     assert p_values[0] == 0.5  # the first update happens after 4 minibatches, the first tick ends after 2
     assert p_values[1] != 0.5 and p_values[3] != p_values[1]
     assert all("Augment/rt" in t for t in ticks(result.run_dir)[1::2])
-    state = load_checkpoint(result.last_checkpoint).state["train"]
-    assert state["augment_p"] == p_values[-1]
+    state = load_checkpoint(result.last_checkpoint).state["terms"]["ada"]
+    assert float(state["p"]) == p_values[-1]
     assert "augment" in (result.run_dir / "log.txt").read_text()
 
 
@@ -38,14 +38,14 @@ def test_resume_restores_p_and_the_sign_accumulator_bit_exactly(tmp_path):
     common = dict(aug="ada", aug_p=0.3, ada_kimg=0.16, ada_interval=4, augpipe="bgcfnc")
     straight = train(tiny_config(data, tmp_path / "a", kimg=0.024, **common))
     first = train(tiny_config(data, tmp_path / "b", kimg=0.012, **common))  # stops mid-interval (3 minibatches)
-    mid = load_checkpoint(first.last_checkpoint).state["train"]
-    assert mid["ada_acc"][1] > 0  # an unfinished interval is carried over
+    mid = load_checkpoint(first.last_checkpoint).state["terms"]["ada"]
+    assert mid["acc"][1] > 0  # an unfinished interval is carried over
     resumed = train(tiny_config(data, tmp_path / "b", kimg=0.024, **common), resume=str(first.run_dir))
     a, b = find_checkpoints(straight.run_dir)[-1], find_checkpoints(resumed.run_dir)[-1]
     assert_same_checkpoints(a, b)
-    sa, sb = load_checkpoint(a).state["train"], load_checkpoint(b).state["train"]
-    assert sa["augment_p"] == sb["augment_p"] != 0.3
-    assert torch.equal(torch.as_tensor(sa["ada_acc"]), torch.as_tensor(sb["ada_acc"]))
+    sa, sb = load_checkpoint(a).state["terms"]["ada"], load_checkpoint(b).state["terms"]["ada"]
+    assert float(sa["p"]) == float(sb["p"]) != 0.3
+    assert torch.equal(torch.as_tensor(sa["acc"]), torch.as_tensor(sb["acc"]))
 
 
 def test_fixed_p_zero_is_exactly_noaug_and_diffaug_differs(tmp_path):
@@ -78,4 +78,4 @@ def test_options_are_validated_and_mapped_from_the_official_flags():
                       (dict(freezed=-1), "--freezed"), (dict(ada_kimg=0.0), "--ada-kimg"),
                       (dict(mapping_lr_mult=0.0), "--map-lr-mult")):
         with pytest.raises(ValueError, match=flag):
-            TrainConfig(**bad)
+            TrainConfig.from_flat(**bad)

@@ -57,7 +57,7 @@ def test_divergence_reasons():
 def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, capsys):
     data = make_folder_dataset(tmp_path / "data")
     model = model_config("dcgan", img_resolution=16, z_dim=8, channel_base=64, channel_max=8)
-    cfg = TrainConfig(data=str(data), outdir=str(tmp_path / "runs"), model=model, batch=4, kimg=0.032, tick_kimg=0.008,
+    cfg = TrainConfig.from_flat(data=str(data), outdir=str(tmp_path / "runs"), model=model, batch=4, kimg=0.032, tick_kimg=0.008,
                       snapshot_ticks=1, grid_size=2, progress=False, tensorboard=False, device="cpu", num_threads=1,
                       keep_checkpoints=1)
     compute = GANObjective.compute

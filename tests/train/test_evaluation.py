@@ -21,14 +21,14 @@ from tests.train.test_loop import make_folder_dataset, tiny_config
     (0, 5, False, True, False),
 ])
 def test_is_due(metric_ticks, tick, done, snapshot_due, expected):
-    cfg = TrainConfig(metrics=("swd1k",), metric_ticks=metric_ticks)
+    cfg = TrainConfig.from_flat(metrics=("swd1k",), metric_ticks=metric_ticks)
     assert is_due(cfg, tick, done, snapshot_due) is expected
     assert is_due(TrainConfig(), tick, True, True) is False  # no metrics, never
 
 
 def test_bad_metric_name_fails_before_training():
     with pytest.raises(ValueError, match="unknown metric"):
-        TrainConfig(metrics=("fid_everything",))
+        TrainConfig.from_flat(metrics=("fid_everything",))
 
 
 def test_metrics_every_tick_are_logged_and_the_best_is_kept(tmp_path):

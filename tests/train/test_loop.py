@@ -63,8 +63,11 @@ def assert_same_checkpoints(a: Path, b: Path, atol: float = 0.0) -> None:
             for key in ("exp_avg", "exp_avg_sq"):
                 torch.testing.assert_close(sa[idx][key], sb[idx][key], atol=atol, rtol=atol)
     assert ca.state["train"]["cur_nimg"] == cb.state["train"]["cur_nimg"]
-    torch.testing.assert_close(torch.as_tensor(ca.state["train"]["pl_mean"]),
-                               torch.as_tensor(cb.state["train"]["pl_mean"]), atol=max(atol, 1e-7), rtol=0)
+    assert set(ca.state["terms"]) == set(cb.state["terms"])
+    for term in ca.state["terms"]:  # pl_mean, w_avg, LeCam anchors, ADA p
+        for key, value in ca.state["terms"][term].items():
+            torch.testing.assert_close(torch.as_tensor(value), torch.as_tensor(cb.state["terms"][term][key]),
+                                       atol=max(atol, 1e-7), rtol=0)
 
 
 def test_training_steps_change_every_parameter_and_write_the_run_folder(tmp_path):
@@ -82,7 +85,7 @@ def test_training_steps_change_every_parameter_and_write_the_run_folder(tmp_path
             assert torch.isfinite(trained).all(), f"{name}.{key} has NaN/inf"
             assert not torch.equal(trained, value.detach()), f"{name}.{key} did not change"
     run = result.run_dir
-    assert json.loads((run / "config.json").read_text())["batch"] == 4
+    assert json.loads((run / "config.json").read_text())["run"]["batch"] == 4
     records = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
     assert [r["kimg"] for r in records] == [0.008, 0.016]
     assert {"Loss/G/loss", "Loss/D/loss", "Loss/r1_penalty", "Loss/pl_mean", "Timing/sec_per_kimg"} <= set(records[-1])
@@ -113,7 +116,7 @@ def test_conditional_mirrored_training_runs(tmp_path):
     result = train(tiny_config(data, tmp_path / "runs", cond=True, mirror=True, kimg=0.008, model=None, cfg="cpu",
                                channel_base=128, channel_max=16))
     ckpt = load_checkpoint(result.last_checkpoint)
-    assert ckpt.config["model"]["c_dim"] == 3 and ckpt.config["mirror"] is True
+    assert ckpt.config["model"]["arch"]["c_dim"] == 3 and ckpt.config["data"]["mirror"] is True
     assert ckpt.state["train"]["sampler"]["size"] == 48  # 24 images + their x-flips
     assert "mapping.embed.weight" in ckpt.modules["G"]
 
@@ -122,7 +125,8 @@ def test_dry_run_prints_resolved_config(tmp_path, capsys):
     data = make_folder_dataset(tmp_path / "data")
     assert main(["train", "--data", str(data), "--cfg", "auto", "--dry-run"]) == 0
     cfg = json.loads(capsys.readouterr().out)
-    assert cfg["batch"] == 32 and cfg["model"]["img_resolution"] == 16 and cfg["r1_gamma"] == pytest.approx(0.0002 * 256 / 32)
+    assert cfg["run"]["batch"] == 32 and cfg["model"]["arch"]["img_resolution"] == 16
+    assert cfg["loss"]["regs"][0] == {"name": "r1", "weight": pytest.approx(0.0002 * 256 / 32), "interval": 16}
     assert not (tmp_path / "runs").exists()
 
 

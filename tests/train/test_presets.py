@@ -6,7 +6,7 @@ from ganforge.train.presets import list_presets, resolve_config
 
 
 def test_auto_single_process_res32_hand_computed():
-    cfg = resolve_config(TrainConfig(cfg="auto"), resolution=32, img_channels=3, c_dim=0, num_gpus=1)
+    cfg = resolve_config(TrainConfig.from_flat(cfg="auto"), resolution=32, img_channels=3, c_dim=0, num_gpus=1)
     # batch = max(min(1 * min(4096 // 32, 32), 64), 1) = 32; gamma = 0.0002 * 32^2 / 32; ema = 32 * 10 / 32
     assert cfg.batch == 32 and cfg.batch_gpu == 32
     assert cfg.r1_gamma == pytest.approx(0.0064)
@@ -19,17 +19,17 @@ def test_auto_single_process_res32_hand_computed():
 
 
 def test_auto_eight_gpus_res256_and_1024():
-    cfg = resolve_config(TrainConfig(cfg="auto"), resolution=256, img_channels=3, c_dim=0, num_gpus=8)
+    cfg = resolve_config(TrainConfig.from_flat(cfg="auto"), resolution=256, img_channels=3, c_dim=0, num_gpus=8)
     # batch = max(min(8 * 16, 64), 8) = 64, 8 per GPU; gamma = 0.0002 * 65536 / 64
     assert (cfg.batch, cfg.batch_gpu) == (64, 8)
     assert cfg.r1_gamma == pytest.approx(0.2048)
     assert cfg.ema_kimg == pytest.approx(20.0)
-    big = resolve_config(TrainConfig(cfg="auto"), resolution=1024, img_channels=3, c_dim=0, num_gpus=8)
+    big = resolve_config(TrainConfig.from_flat(cfg="auto"), resolution=1024, img_channels=3, c_dim=0, num_gpus=8)
     assert big.g_lr == 0.002 and big.model.channel_base == 32768 and big.batch == 32
 
 
 def test_paper_preset_and_overrides():
-    cfg = resolve_config(TrainConfig(cfg="paper256", r1_gamma=0.5, batch=32, batch_gpu=8, channel_max=256),
+    cfg = resolve_config(TrainConfig.from_flat(cfg="paper256", r1_gamma=0.5, batch=32, batch_gpu=8, channel_max=256),
                          resolution=256, img_channels=3, c_dim=0)
     assert cfg.r1_gamma == 0.5 and cfg.batch == 32 and cfg.batch_gpu == 8
     assert cfg.ema_kimg == 20.0 and cfg.ema_rampup is None and cfg.model.mapping_layers == 8
@@ -37,7 +37,7 @@ def test_paper_preset_and_overrides():
 
 
 def test_resolved_config_round_trips_through_json():
-    cfg = resolve_config(TrainConfig(cfg="cpu", data="x.zip", cond=True), resolution=32, img_channels=3, c_dim=5)
+    cfg = resolve_config(TrainConfig.from_flat(cfg="cpu", data="x.zip", cond=True), resolution=32, img_channels=3, c_dim=5)
     again = TrainConfig.from_json(cfg.to_json())
     assert again == cfg
     assert again.model.c_dim == 5
@@ -45,15 +45,15 @@ def test_resolved_config_round_trips_through_json():
 
 def test_bad_batch_and_model_mismatch():
     with pytest.raises(ValueError, match="multiple"):
-        resolve_config(TrainConfig(batch=10), resolution=32, img_channels=3, c_dim=0, num_gpus=4)
+        resolve_config(TrainConfig.from_flat(batch=10), resolution=32, img_channels=3, c_dim=0, num_gpus=4)
     with pytest.raises(ValueError, match="batch-gpu"):
-        TrainConfig(batch=10, batch_gpu=4)
+        TrainConfig.from_flat(batch=10, batch_gpu=4)
     with pytest.raises(ValueError, match="dataset is 64px"):
-        resolve_config(TrainConfig(model=model_config("stylegan2", img_resolution=32)), resolution=64,
+        resolve_config(TrainConfig.from_flat(model=model_config("stylegan2", img_resolution=32)), resolution=64,
                        img_channels=3, c_dim=0)
 
 
 def test_every_preset_resolves():
     for name in list_presets():
-        cfg = resolve_config(TrainConfig(cfg=name), resolution=64, img_channels=3, c_dim=0)
+        cfg = resolve_config(TrainConfig.from_flat(cfg=name), resolution=64, img_channels=3, c_dim=0)
         assert cfg.is_resolved, name

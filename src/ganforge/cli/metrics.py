@@ -62,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
     if not names:
         raise ValueError("--metrics is empty")
     net = load(args.network, device=args.device)
-    data = args.data or net.config.get("data") or None
+    from ganforge.train.migrate import migrate_config
+
+    data = args.data or (migrate_config(net.config).get("data", {}).get("path") if net.config else None) or None
     if data and not Path(data).exists():
         raise ValueError(f"reference dataset {data} not found (pass --data)")
     opts = MetricOptions(data=data, device=args.device, batch_size=args.batch, seed=args.seed,

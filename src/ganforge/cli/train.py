@@ -24,21 +24,26 @@ import json
 
 from ganforge.cli.metrics import add_metric_weight_args
 from ganforge.metrics.names import parse_metric_list
+from ganforge.models import list_models
 from ganforge.train.config import TrainConfig
-from ganforge.train.presets import list_presets
+from ganforge.train.presets import apply_preset, list_presets
 
-# flag -> TrainConfig field (flags keep the official names where they exist)
-FLAGS = {"data": "data", "outdir": "outdir", "cfg": "cfg", "kimg": "kimg", "batch": "batch", "batch_gpu": "batch_gpu",
-         "gamma": "r1_gamma", "glr": "g_lr", "dlr": "d_lr", "ema": "ema_kimg", "cbase": "channel_base",
-         "cmax": "channel_max", "map": "mapping_layers", "loss": "loss", "model": "model_name", "pl_weight": "pl_weight",
-         "mixing": "style_mixing_prob",
-         "r1_interval": "r1_interval", "pl_interval": "pl_interval", "tick": "tick_kimg", "snap": "snapshot_ticks", "img_snap": "image_ticks",
-         "keep": "keep_checkpoints", "grid": "grid_size", "seed": "seed", "device": "device", "threads": "num_threads",
-         "aug": "aug", "p": "aug_p", "target": "ada_target", "augpipe": "augpipe", "ada_kimg": "ada_kimg",
-         "diffaug_policy": "diffaug_policy", "resume_from": "resume_from", "freezed": "freezed",
-         "map_lr_mult": "mapping_lr_mult",
-         "metric_ticks": "metric_ticks", "inception": "inception", "vgg16": "vgg16", "lpips": "lpips",
-         "metrics_cache": "metrics_cache"}
+# flag -> (section, field) of TrainConfig (flags keep the official names where they exist)
+FLAGS = {"data": ("data", "path"), "model": ("model", "family"), "d": ("model", "d"), "loss": ("loss", "adversarial"),
+         "mixing": ("loss", "style_mixing_prob"), "aug": ("augment", "mode"), "p": ("augment", "p"),
+         "target": ("augment", "target"), "augpipe": ("augment", "pipe"), "ada_kimg": ("augment", "speed_kimg"),
+         "diffaug_policy": ("augment", "diffaug_policy"), "ema": ("optim", "ema_kimg"),
+         "metric_ticks": ("metrics", "ticks"), "inception": ("metrics", "inception"), "vgg16": ("metrics", "vgg16"),
+         "lpips": ("metrics", "lpips"), "metrics_cache": ("metrics", "cache"),
+         "resume_from": ("transfer", "resume_from"), "freezed": ("transfer", "freezed"),
+         "map_lr_mult": ("transfer", "mapping_lr_mult"), "outdir": ("run", "outdir"), "kimg": ("run", "kimg"),
+         "batch": ("run", "batch"), "batch_gpu": ("run", "batch_gpu"), "tick": ("run", "tick_kimg"),
+         "snap": ("run", "snapshot_ticks"), "img_snap": ("run", "image_ticks"), "keep": ("run", "keep_checkpoints"),
+         "grid": ("run", "grid_size"), "seed": ("run", "seed"), "device": ("run", "device"),
+         "threads": ("run", "num_threads")}
+# flag -> field of the family's model config (checked against the family: a flag it has no field for is refused)
+MODEL_FLAGS = {"cbase": "channel_base", "cmax": "channel_max", "map": "mapping_layers", "mbstd_group": "mbstd_group_size",
+               "g_arch": "g_architecture", "d_arch": "d_architecture"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -59,12 +64,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--map", type=int, help="mapping network depth")
     p.add_argument("--loss", help="adversarial loss: nonsaturating (default), minimax, wgan, wgan-gp, lsgan, lsgan-sym, "
                    "hinge, relativistic (docs/losses.md)")
-    p.add_argument("--model", help="model family: stylegan2 (default), dcgan, dcgan-resnet, dcgan-csp")
+    p.add_argument("--model", help=f"model family: {', '.join(list_models())} (default stylegan2)")
+    p.add_argument("--d", help="discriminator by name (default: the family's own; docs/architecture.md)")
+    p.add_argument("--g-arch", choices=["orig", "skip", "resnet"], help="StyleGAN2 G architecture (default skip)")
+    p.add_argument("--d-arch", choices=["orig", "skip", "resnet"], help="StyleGAN2 D architecture (default resnet)")
+    p.add_argument("--mbstd-group", type=int, help="minibatch-std group size (default: the preset's, <= 4)")
     p.add_argument("--reg", action="append", metavar="NAME[:WEIGHT[:INTERVAL]]",
                    help="add a regulariser (repeatable or comma-separated): r1, r2, wgan_gp, dragan, dragan1, lecam, "
                    "pl; INTERVAL 0 = every step, k = lazy every k minibatches (e.g. --reg r2:1:16 --reg lecam:0.3)")
     p.add_argument("--r2", type=float, metavar="GAMMA", help="shortcut for --reg r2:GAMMA (R2 on fakes, lazy every 16)")
     p.add_argument("--sn", action="store_true", help="spectral norm on D (DCGAN-family models; D without batch norm)")
+    p.add_argument("--schedule", action="append", metavar="TARGET=KIND[,key=value...]",
+                   help="let a hyper-parameter follow a schedule of cur_nimg (repeatable): targets G.lr, D.lr, G.beta2, "
+                   "D.beta2, reg.<name>, ema_kimg, augment.p, blur_sigma; kinds constant, linear, cosine, step, "
+                   "piecewise (e.g. reg.r1=cosine,start=10,end=1,ramp_kimg=500; docs/training.md)")
     p.add_argument("--pl-weight", type=float, help="path-length weight (0 disables; default 2)")
     p.add_argument("--r1-interval", type=int, help="lazy R1 every N D steps (default 16)")
     p.add_argument("--pl-interval", type=int, help="lazy path-length every N G steps (default 4)")
@@ -103,27 +116,47 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
 
 
-def _reg_values(args: argparse.Namespace) -> dict:
-    """``--reg``/``--r2``/``--sn`` -> TrainConfig fields (``regs`` as dicts, ``spectral_norm``)."""
+def _regs(args: argparse.Namespace) -> list[dict]:
+    """``--gamma``/``--r1-interval`` (R1), ``--pl-weight``/``--pl-interval`` (path length), ``--reg``, ``--r2`` ->
+    regulariser entries (one spelling: ``--gamma 5`` is the entry ``r1:5``)."""
     from ganforge.losses.regularizers import parse_reg
 
+    entries = []
+    if args.gamma is not None or args.r1_interval is not None:
+        entries.append({"name": "r1", "weight": args.gamma, "interval": args.r1_interval})
+    if args.pl_weight is not None or args.pl_interval is not None:
+        entries.append({"name": "pl", "weight": args.pl_weight, "interval": args.pl_interval})
     specs = [spec for group in (args.reg or []) for spec in group.split(",") if spec.strip()]
     if args.r2 is not None:
         specs.append(f"r2:{args.r2}")
-    values = {"regs": [parse_reg(spec).to_dict() for spec in specs]} if specs else {}
-    if args.sn:
-        values["spectral_norm"] = True
-    return values
+    entries += [parse_reg(spec).to_dict() for spec in specs]
+    return entries
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    values = {field: getattr(args, flag) for flag, field in FLAGS.items() if getattr(args, flag) is not None}
-    values.update(mirror=args.mirror, cond=args.cond, progress=not args.no_progress,
-                  tensorboard=not args.no_tensorboard)
-    values.update(_reg_values(args))
+    """The flags laid over the preset (``--cfg``) as a sectioned ``TrainConfig`` (resolved later, with the dataset)."""
+    from ganforge.train.schedules import parse_schedule
+
+    values: dict = {"cfg": args.cfg}
+    for flag, (section, name) in FLAGS.items():
+        if getattr(args, flag) is not None:
+            values.setdefault(section, {})[name] = getattr(args, flag)
+    overrides = {name: getattr(args, flag) for flag, name in MODEL_FLAGS.items() if getattr(args, flag) is not None}
+    if args.sn:
+        overrides["spectral_norm"] = True
+    if overrides:
+        values.setdefault("model", {})["overrides"] = overrides
+    values.setdefault("data", {}).update(cond=args.cond, mirror=args.mirror)
+    values.setdefault("run", {}).update(progress=not args.no_progress, tensorboard=not args.no_tensorboard)
+    regs = _regs(args)
+    if regs:
+        values.setdefault("loss", {})["regs"] = regs
     if args.metrics is not None:
-        values["metrics"] = parse_metric_list(args.metrics)
-    return TrainConfig.from_dict(values)
+        values.setdefault("metrics", {})["names"] = list(parse_metric_list(args.metrics))
+    if args.schedule:
+        values["schedules"] = [parse_schedule(spec).to_dict() for spec in args.schedule]
+    family = values.get("model", {}).get("family", "stylegan2")
+    return TrainConfig.from_dict(apply_preset(values, args.cfg, family))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -135,9 +168,9 @@ def run(args: argparse.Namespace) -> int:
         if args.resume:
             from ganforge.train.checkpoint import load_checkpoint, resolve_resume
 
-            ckpt = load_checkpoint(resolve_resume(args.resume, cfg.outdir), verify=False)
+            ckpt = load_checkpoint(resolve_resume(args.resume, cfg.run.outdir), verify=False)
             cfg = setup.for_resume(cfg, ckpt.config)
-        env = DistEnv(device=resolve_device(cfg.device))
+        env = DistEnv(device=resolve_device(cfg.run.device))
         cfg = setup.resolve(cfg, setup.open_dataset(cfg), env)
         print(json.dumps(cfg.to_dict(), indent=2))
         return 0
@@ -145,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
     if result.last_checkpoint is not None:
         print(f"\nrun folder:  {result.run_dir}\ncheckpoint:  {result.last_checkpoint}\n"
               f"samples:     {result.run_dir}/fakes*.png\n"
-              f"continue:    ganforge train --outdir {cfg.outdir} --resume {result.run_dir} --kimg <more>\n"
-              f"TensorBoard: tensorboard --logdir {cfg.outdir}\n"
+              f"continue:    ganforge train --outdir {cfg.run.outdir} --resume {result.run_dir} --kimg <more>\n"
+              f"TensorBoard: tensorboard --logdir {cfg.run.outdir}\n"
               f"generate:    ganforge generate --network {result.last_checkpoint} --seeds 0-63 --grid --outdir out")
     return 0

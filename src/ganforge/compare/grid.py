@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from ganforge.config import Config
 from ganforge.losses.adversarial import get_adversarial_loss
-from ganforge.losses.regularizers import parse_reg
+from ganforge.losses.regularizers import RegConfig, parse_reg
 from ganforge.models import list_models
 from ganforge.registry import Registry
 from ganforge.train.config import TrainConfig
@@ -98,18 +98,24 @@ def expand(cc: CompareConfig) -> list[RunSpec]:
 
 
 def train_config(cc: CompareConfig, spec: RunSpec) -> TrainConfig:
-    """The ``TrainConfig`` of one run: the model family from the registry, the loss, the regulariser, shared budget."""
-    regs = () if spec.reg == NO_REG else (parse_reg(spec.reg),)
-    r1 = next((r for r in regs if r.name == "r1"), None)
-    return TrainConfig(
-        data=cc.data, outdir=f"{cc.outdir}/{spec.name}", model_name=spec.model, loss=spec.loss,
-        regs=tuple(r for r in regs if r.name != "r1"), r1_gamma=(r1.weight if r1 and r1.weight is not None else 10.0) if r1 else 0.0,
-        r1_interval=r1.interval if r1 and r1.interval is not None else 16, kimg=cc.kimg, batch=cc.batch,
-        channel_base=cc.channel_base, channel_max=cc.channel_max, g_lr=cc.g_lr, d_lr=cc.d_lr, ema_kimg=cc.ema_kimg,
-        tick_kimg=cc.tick_kimg, snapshot_ticks=cc.snapshot_ticks, image_ticks=1, keep_checkpoints=1, grid_size=6,
-        metrics=(cc.curve_metric,) if cc.curve_metric else (), metric_ticks=cc.metric_ticks, seed=cc.seed,
-        device=cc.device, num_threads=cc.num_threads, progress=False, tensorboard=True,
-    )
+    """The ``TrainConfig`` of one run: the model family from the registry, the loss, the regulariser, shared budget.
+    Without an R1 entry a run has no R1 (weight 0); an R1 entry without a weight uses gamma 10, lazily every 16."""
+    regs = [] if spec.reg == NO_REG else [parse_reg(spec.reg)]
+    if not any(r.name == "r1" for r in regs):
+        regs.insert(0, RegConfig("r1", 0.0, 16))
+    regs = [replace(r, weight=10.0 if r.weight is None else r.weight, interval=16 if r.interval is None else r.interval)
+            if r.name == "r1" else r for r in regs]
+    return TrainConfig.from_dict({
+        "data": {"path": cc.data},
+        "model": {"family": spec.model, "overrides": {"channel_base": cc.channel_base, "channel_max": cc.channel_max}},
+        "loss": {"adversarial": spec.loss, "regs": [r.to_dict() for r in regs]},
+        "optim": {"G": {"lr": cc.g_lr}, "D": {"lr": cc.d_lr}, "ema_kimg": cc.ema_kimg},
+        "metrics": {"names": [cc.curve_metric] if cc.curve_metric else [], "ticks": cc.metric_ticks},
+        "run": {"outdir": f"{cc.outdir}/{spec.name}", "kimg": cc.kimg, "batch": cc.batch, "tick_kimg": cc.tick_kimg,
+                "snapshot_ticks": cc.snapshot_ticks, "image_ticks": 1, "keep_checkpoints": 1, "grid_size": 6,
+                "seed": cc.seed, "device": cc.device, "num_threads": cc.num_threads, "progress": False,
+                "tensorboard": True},
+    })
 
 
 PRESETS: Registry[CompareConfig] = Registry("compare preset")

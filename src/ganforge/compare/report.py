@@ -91,12 +91,13 @@ def _fmt(value, digits: int = 2) -> str:
 
 
 def _param_counts(record: dict) -> tuple[int, int] | None:
-    from ganforge.models import build_discriminator, build_generator, model_config_from_dict
+    from ganforge.models import ModelSection, build_discriminator, build_generator
+    from ganforge.train.migrate import migrate_config
 
     cfg_path = Path(record["run_dir"]) / "config.json"
     if not cfg_path.is_file():
         return None
-    model = model_config_from_dict(json.loads(cfg_path.read_text())["model"])
+    model = ModelSection.from_dict(migrate_config(json.loads(cfg_path.read_text()))["model"])
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     return count(build_generator(model)), count(build_discriminator(model))
 
@@ -163,7 +164,11 @@ def _save_compact_png(array: np.ndarray, path: Path) -> None:
 
 def _cell_size(record: dict) -> int:
     cfg_path = Path(record["run_dir"]) / "config.json"
-    return json.loads(cfg_path.read_text())["model"]["img_resolution"] if cfg_path.is_file() else 32
+    if not cfg_path.is_file():
+        return 32
+    from ganforge.train.migrate import migrate_config
+
+    return migrate_config(json.loads(cfg_path.read_text()))["model"]["arch"]["img_resolution"]
 
 
 def _final_grid_from(path: Path, cell: int, cells: int = 4) -> np.ndarray:

@@ -6,9 +6,13 @@ the loop does that. Adversarial losses come from the registry (``losses/adversar
 registered terms of ``losses/regularizers.py`` (each wrapping a pure penalty of ``losses/penalties.py``), so adding a
 loss or a regulariser is a registration, not a branch here.
 
-StyleGAN-only steps are chosen by capability, not by model name: a G with ``mapping`` and ``synthesis`` is run through
-them (style mixing, ``ws`` for path length, ``w_avg`` tracking); any other G is called as ``G(z, c)``. Every D call
-goes through :meth:`GANObjective.run_D` / :meth:`GANObjective.run_D_many`, so augmentation applies to every model.
+StyleGAN-only steps are chosen by the generator's declared capabilities (``models/network.py``), not by model name: a
+G with a mapping network is run through ``mapping``/``synthesis`` (style mixing, ``ws`` for path length, the mean w
+for ``w_avg``); any other G is called as ``G(z, c)``. Every D call goes through :meth:`GANObjective.run_D` /
+:meth:`GANObjective.run_D_many`, so blur and augmentation apply to every model.
+
+Scheduled hyper-parameters (``train/schedules.py``) reach the objective through :attr:`GANObjective.live`: the loop
+sets the penalty weights (``reg.<name>``) and ``blur_sigma`` for the current ``cur_nimg`` before each phase.
 
 The StyleGAN2 recipe is ``GANObjective(nonsaturating, regs=(r1 gamma every 16, pl 2 every 4), style_mixing_prob=0.9)``;
 ``StyleGAN2Objective`` is the same class under its earlier name.
@@ -21,9 +25,14 @@ from typing import Callable
 
 import torch
 
+from ganforge.augment.blur import gaussian_blur
 from ganforge.losses.adversarial import AdversarialLoss
 from ganforge.losses.regularizers import ActiveReg, RegContext
+from ganforge.models.network import generator_caps
 from ganforge.train.phases import Phase, reg_gain
+
+TERM_OUTPUTS = ("pl_lengths_mean", "w_mean", "lecam_real", "lecam_fake")
+"""Round outputs that stateful training terms read (train/terms.py), kept apart from the statistics."""
 
 
 @dataclass
@@ -34,10 +43,8 @@ class PhaseOutput:
     """Scalar to backpropagate (terms reduced over the batch, weighted, lazy gain applied)."""
     stats: dict[str, torch.Tensor] = field(default_factory=dict)
     """Detached per-sample values by name (``Loss/G/loss``, ``Loss/r1_penalty``, ...)."""
-    pl_lengths_mean: torch.Tensor | None = None
-    """Mean path length of this round (the loop updates ``pl_mean`` from it)."""
-    w_mean: torch.Tensor | None = None
-    """Mean w of the generated batch (the loop updates ``G.mapping.w_avg`` from it)."""
+    terms: dict[str, torch.Tensor] = field(default_factory=dict)
+    """What the stateful terms read (:data:`TERM_OUTPUTS`: mean path length, mean w, LeCam logit means)."""
 
 
 @dataclass(frozen=True)
@@ -54,17 +61,22 @@ class GANObjective:
     """State modules of stateful regularisers by name (LeCam anchors); the loop checkpoints them."""
     augment: Callable[[torch.Tensor], torch.Tensor] | None = None
     """Differentiable augmentation applied to every image D sees (reals, fakes, R1 inputs); ``None`` = none."""
+    live: dict[str, float] = field(default_factory=dict)
+    """Scheduled values for the current ``cur_nimg``: ``reg.<name>`` penalty weights and ``blur_sigma``."""
+
+    def _d_input(self, img: torch.Tensor) -> torch.Tensor:
+        sigma = self.live.get("blur_sigma", 0.0)
+        if sigma > 0:  # blur what D sees early in training (StyleGAN3, Karras et al. 2021)
+            img = gaussian_blur(img, sigma)
+        return self.augment(img) if self.augment is not None else img
 
     def run_D(self, D: torch.nn.Module, img: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
-        """``D(augment(img), c)``: the only way the objective calls D on one batch."""
-        if self.augment is not None:
-            img = self.augment(img)
-        return D(img, c)
+        """``D(augment(blur(img)), c)``: the only way the objective calls D on one batch."""
+        return D(self._d_input(img), c)
 
     def run_D_many(self, D: torch.nn.Module, imgs: list[torch.Tensor], cs: list) -> list[torch.Tensor]:
         """``run_D`` on several batches; one batched pass when D has ``forward_many`` (same result, faster)."""
-        if self.augment is not None:
-            imgs = [self.augment(img) for img in imgs]
+        imgs = [self._d_input(img) for img in imgs]
         if hasattr(D, "forward_many"):
             return D.forward_many(imgs, cs)
         return [D(img, c) for img, c in zip(imgs, cs)]
@@ -73,7 +85,7 @@ class GANObjective:
         """``img [N, C, H, W], ws [N, num_ws, w_dim] | None``. A mapping-network G gets style mixing: with probability
         ``style_mixing_prob`` the layers from a random cutoff on take the styles of a second latent (one cutoff per
         batch, as in the paper); any other G is called as ``G(z, c)`` and returns no ``ws``."""
-        if not (hasattr(G, "mapping") and hasattr(G, "synthesis")):
+        if not generator_caps(G).has_mapping:
             return G(z, c), None
         ws = G.mapping(z, c)  # [N, num_ws, w_dim]
         if self.style_mixing_prob > 0:
@@ -105,11 +117,15 @@ class GANObjective:
         real_c: torch.Tensor | None,
         gen_z: torch.Tensor,
         gen_c: torch.Tensor | None,
-        pl_mean: torch.Tensor,
+        pl_mean: torch.Tensor | None = None,
+        *,
+        cur_nimg: int = 0,
     ) -> PhaseOutput:
-        """One round of ``phase``: ``real_img [N, C, H, W]`` in [-1, 1], ``gen_z [N, z_dim]``, ``c [N, c_dim]``."""
+        """One round of ``phase`` after ``cur_nimg`` images: ``real_img [N, C, H, W]`` in [-1, 1],
+        ``gen_z [N, z_dim]``, ``c [N, c_dim]``; ``pl_mean`` is the path-length term's state."""
+        pl_mean = gen_z.new_zeros([]) if pl_mean is None else pl_mean
         ctx = RegContext(run_G=lambda z, c: self.run_G(G, z, c), run_D=lambda img, c: self.run_D(D, img, c),
-                         real_img=real_img, real_c=real_c, gen_z=gen_z, gen_c=gen_c, pl_mean=pl_mean,
+                         real_img=real_img, real_c=real_c, gen_z=gen_z, gen_c=gen_c, pl_mean=pl_mean, cur_nimg=cur_nimg,
                          pl_batch_shrink=self.pl_batch_shrink, pl_decay=self.pl_decay, state=self.state)
         regs = self.regs_of(phase)
         loss = real_img.new_zeros([]) if phase.module == "D" else gen_z.new_zeros([])
@@ -122,12 +138,10 @@ class GANObjective:
         gain = reg_gain(phase)
         for reg in regs:
             penalty = reg.reg.penalty(ctx)  # [N]
-            loss = loss + (penalty * (reg.weight * reg.reg.scale)).mean() * gain
+            weight = self.live.get(f"reg.{reg.name}", reg.weight)
+            loss = loss + (penalty * (weight * reg.reg.scale)).mean() * gain
         for name, value in ctx.outputs.items():
-            if name == "pl_lengths_mean":
-                out.pl_lengths_mean = value
-            else:
-                out.stats[name] = value
+            (out.terms if name in TERM_OUTPUTS else out.stats)[name] = value
         out.loss = loss
         return out
 
@@ -154,7 +168,7 @@ class GANObjective:
         with torch.no_grad():
             gen_img, ws = self.run_G(G, ctx.gen_z, ctx.gen_c)
         if ws is not None:
-            out.w_mean = ws[:, 0].mean(dim=0)
+            out.terms["w_mean"] = ws[:, 0].mean(dim=0)
         ctx.fake_img = gen_img
         # R1 in the same phase differentiates the main pass's real logits (no second forward).
         real = ctx.real_img.detach().requires_grad_(any(r.name == "r1" for r in regs))

@@ -80,8 +80,10 @@ class RegContext:
     pl_mean: Tensor
     pl_batch_shrink: int = 2
     pl_decay: float = 0.01
+    cur_nimg: int = 0
+    """Images shown so far (for terms that change over training)."""
     state: dict = field(default_factory=dict)
-    """Stateful terms' modules by name (``lecam`` -> :class:`~ganforge.losses.lecam.LeCamAnchors`)."""
+    """What stateful terms expose to the penalties (``lecam`` -> :class:`~ganforge.losses.lecam.LeCamAnchors`)."""
     real: Tensor | None = None
     """Reals with ``requires_grad`` (R1's input) once a term asked for them."""
     real_logits: Tensor | None = None
@@ -120,8 +122,9 @@ class Regularizer:
     default_interval: int = 0
     scale: float = 1.0
     needs_mapping: bool = False
-    stateful: Callable[[], torch.nn.Module] | None = None
-    """Factory of the term's state module (its buffers go into checkpoints)."""
+    term: Callable | None = None
+    """``term(loss_section, device) -> TrainingTerm``: the state the regulariser keeps (train/terms.py); the loop
+    updates and checkpoints it."""
     description: str = ""
 
 
@@ -170,10 +173,10 @@ def _lecam(ctx: RegContext) -> Tensor:
         ctx.fake_logits = ctx.run_D(ctx.fakes(), ctx.gen_c)
         ctx.real_logits = ctx.run_D(ctx.real_img.detach(), ctx.real_c)
     penalty = lecam_penalty(ctx.real_logits, ctx.fake_logits, anchors.anchor_real, anchors.anchor_fake)
-    anchors.update(ctx.real_logits, ctx.fake_logits)  # after use: the penalty sees the anchors of earlier batches
+    # the anchors move after the phase (train/terms.py LeCamTerm), from these means over rounds and processes
+    ctx.outputs["lecam_real"] = ctx.real_logits.detach().mean()
+    ctx.outputs["lecam_fake"] = ctx.fake_logits.detach().mean()
     ctx.outputs["Loss/lecam_penalty"] = penalty.detach()
-    ctx.outputs["Loss/lecam_anchor_real"] = anchors.anchor_real.clone()
-    ctx.outputs["Loss/lecam_anchor_fake"] = anchors.anchor_fake.clone()
     return penalty
 
 
@@ -187,10 +190,16 @@ def _path_length(ctx: RegContext) -> Tensor:
     return penalty
 
 
-def _lecam_state() -> torch.nn.Module:
-    from ganforge.losses.lecam import LeCamAnchors
+def _lecam_term(loss, device):
+    from ganforge.train.terms import LeCamTerm
 
-    return LeCamAnchors()
+    return LeCamTerm(device=device)
+
+
+def _pl_term(loss, device):
+    from ganforge.train.terms import PathLengthMean
+
+    return PathLengthMean(loss.pl_decay, device)
 
 
 REGULARIZERS.register("r1", Regularizer("r1", "D", _r1, 10.0, 16, scale=0.5, description="R1 on reals"))
@@ -198,8 +207,8 @@ REGULARIZERS.register("r2", Regularizer("r2", "D", _r2, 10.0, 16, scale=0.5, des
 REGULARIZERS.register("wgan_gp", Regularizer("wgan_gp", "D", _wgan_gp, 10.0, 0, description="WGAN-GP interpolates"))
 REGULARIZERS.register("dragan", Regularizer("dragan", "D", _dragan(False), 10.0, 0, description="DRAGAN"))
 REGULARIZERS.register("dragan1", Regularizer("dragan1", "D", _dragan(True), 10.0, 0, description="one-sided DRAGAN"))
-REGULARIZERS.register("lecam", Regularizer("lecam", "D", _lecam, 0.3, 0, stateful=_lecam_state, description="LeCam"))
-REGULARIZERS.register("pl", Regularizer("pl", "G", _path_length, 2.0, 4, needs_mapping=True,
+REGULARIZERS.register("lecam", Regularizer("lecam", "D", _lecam, 0.3, 0, term=_lecam_term, description="LeCam"))
+REGULARIZERS.register("pl", Regularizer("pl", "G", _path_length, 2.0, 4, needs_mapping=True, term=_pl_term,
                                         description="StyleGAN2 path length"))
 
 

@@ -1,9 +1,18 @@
 """Model families, registered by name (``list_models()``); importing this registers them all."""
 
 from ganforge.models.base import (
+    DISCRIMINATORS,
+    FAMILIES,
     MODELS,
     ModelSpec,
+    DiscriminatorSpec,
+    ModelSection,
+    FamilyContext,
+    FamilySpec,
     build_discriminator,
+    check_discriminator,
+    get_family,
+    list_discriminators,
     build_generator,
     list_models,
     model_config,
@@ -12,5 +21,6 @@ from ganforge.models.base import (
 from ganforge.models import stylegan2  # noqa: F401  (registers "stylegan2")
 from ganforge.models import dcgan  # noqa: F401  (registers "dcgan", "dcgan-resnet", "dcgan-csp")
 
-__all__ = ["MODELS", "ModelSpec", "build_generator", "build_discriminator", "list_models", "model_config",
-           "model_config_from_dict"]
+__all__ = ["FAMILIES", "DISCRIMINATORS", "MODELS", "ModelSpec", "FamilySpec", "FamilyContext", "DiscriminatorSpec", "ModelSection",
+           "build_generator", "build_discriminator", "check_discriminator", "get_family", "list_models",
+           "list_discriminators", "model_config", "model_config_from_dict"]

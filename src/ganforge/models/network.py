@@ -50,7 +50,7 @@ class GeneratorNetwork(Network):
 
 
 def generator_caps(G: torch.nn.Module) -> GeneratorCaps:
-    """``G.capabilities``; a ``TypeError`` for a module that is not a ganforge generator."""
+    """``G.capabilities``; a generator that declares nothing (any callable ``G(z, c) -> img``) has none of them."""
     if not isinstance(G, GeneratorNetwork):
-        raise TypeError(f"{type(G).__name__} is not a ganforge generator (derive it from models.network.GeneratorNetwork)")
+        return GeneratorCaps()
     return G.capabilities

@@ -171,7 +171,8 @@ class Checkpoint:
 
     path: Path
     config: dict
-    """The resolved training config dict; ``config["model"]`` is the model config dict."""
+    """The resolved training config dict (sectioned; ``config["model"]["arch"]`` is the model config dict; flat in
+    checkpoints of ganforge 0.x, see ``train/migrate.py``)."""
     state: dict
     """The unpacked state tree given to :func:`save_checkpoint`."""
     modules: dict[str, dict[str, torch.Tensor]]
@@ -186,8 +187,10 @@ class Checkpoint:
         from ganforge.models import model_config_from_dict
 
         model = self.config.get("model")
+        if isinstance(model, dict) and "arch" in model:  # sectioned config; 0.x configs hold the model dict itself
+            model = model["arch"]
         if not isinstance(model, dict):
-            raise ValueError(f"{self.path}: the checkpoint config has no 'model' section")
+            raise ValueError(f"{self.path}: the checkpoint config has no model config ('model.arch')")
         return model_config_from_dict(model)
 
 

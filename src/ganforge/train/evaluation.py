@@ -18,31 +18,33 @@ from ganforge.train.config import TrainConfig
 def is_due(cfg: TrainConfig, tick: int, done: bool, snapshot_due: bool) -> bool:
     """Whether the tick that just finished evaluates the metrics: every ``metric_ticks`` ticks, or with each
     snapshot when ``metric_ticks`` is ``None``, and always at the end of training."""
-    if not cfg.metrics:
+    metrics = cfg.metrics
+    if not metrics.names:
         return False
     if done:
         return True
-    if cfg.metric_ticks is None:
+    if metrics.ticks is None:
         return bool(snapshot_due)
-    return cfg.metric_ticks > 0 and tick % cfg.metric_ticks == 0
+    return metrics.ticks > 0 and tick % metrics.ticks == 0
 
 
 def metric_options(cfg: TrainConfig, device) -> MetricOptions:
-    return MetricOptions(data=cfg.data, device=device, batch_size=max(cfg.batch_gpu or 32, 16), seed=cfg.seed,
-                         cache_dir=cfg.metrics_cache, inception=cfg.inception, vgg16=cfg.vgg16, lpips=cfg.lpips,
-                         num_threads=cfg.num_threads, progress=False)
+    m = cfg.metrics
+    return MetricOptions(data=cfg.data.path, device=device, batch_size=max(cfg.run.batch_gpu or 32, 16),
+                         seed=cfg.run.seed, cache_dir=m.cache, inception=m.inception, vgg16=m.vgg16, lpips=m.lpips,
+                         num_threads=cfg.run.num_threads, progress=False)
 
 
 def evaluate(cfg: TrainConfig, G_ema, state, env, logger, network: str | None) -> dict[str, float]:
-    """Compute ``cfg.metrics`` on ``G_ema``, append the records, log them; returns ``{"Metrics/<name>": value}``."""
+    """Compute ``cfg.metrics.names`` on ``G_ema``, append the records, log them; returns ``{"Metrics/<name>": value}``."""
     if not env.is_main:
         return {}
     start = time.time()
     kimg = state.cur_nimg / 1000
-    records = compute_metrics(cfg.metrics, G_ema, metric_options(cfg, env.device), network=network, kimg=kimg)
+    records = compute_metrics(cfg.metrics.names, G_ema, metric_options(cfg, env.device), network=network, kimg=kimg)
     scalars = {}
     for record in records:
-        append_metric_record(cfg.run_dir, record)
+        append_metric_record(cfg.run.run_dir, record)
         scalars.update({f"Metrics/{key}": float(value) for key, value in record["results"].items()})
     first = records[0]
     value = headline(first)

@@ -12,7 +12,7 @@ exactly the draws of an uninterrupted one.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +24,9 @@ from ganforge.train.ada import AdaTuner
 from ganforge.train.checkpoint import (capture_rng_state, load_checkpoint, prune_checkpoints, resolve_resume,
                                        restore_rng_state, save_checkpoint)
 from ganforge.train.config import TrainConfig
-from ganforge.train.distributed import DistEnv, all_reduce_mean, average_gradients, init_distributed
+from ganforge.train.distributed import DistEnv, average_gradients, init_distributed
 from ganforge.train.ema import ema_beta, update_ema
+from ganforge.train.hparams import HyperParams, set_optimizer_hparams
 from ganforge.train.snapshots import grid_latents, real_grid, render_grid
 from ganforge.train.stats import RunLogger, TickStats
 from ganforge.utils.images import save_png
@@ -41,73 +42,77 @@ class RunResult:
 
 def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = None) -> RunResult:
     """Train until ``cfg.kimg`` thousand real images have been shown; ``resume`` = latest | checkpoint | run folder."""
-    env = env or init_distributed(cfg.device)
-    if cfg.num_threads:
-        torch.set_num_threads(cfg.num_threads)
+    env = env or init_distributed(cfg.run.device)
+    if cfg.run.num_threads:
+        torch.set_num_threads(cfg.run.num_threads)
     ckpt = None
     if resume is not None:
-        ckpt = load_checkpoint(resolve_resume(resume, cfg.outdir))
+        ckpt = load_checkpoint(resolve_resume(resume, cfg.run.outdir))
         cfg = setup.for_resume(cfg, ckpt.config)
     dataset = setup.open_dataset(cfg)
     cfg, source = transfer.prepare(cfg, dataset) if ckpt is None else (cfg, None)  # --resume-from: a new run
     cfg = setup.resolve(cfg, dataset, env)
     run_dir = ckpt.path.parent if ckpt else _broadcast_run_dir(cfg, dataset.name, env)
-    cfg = cfg.replace(run_dir=str(run_dir))
+    cfg = replace(cfg, run=replace(cfg.run, run_dir=str(run_dir)))
     nets = setup.build_nets(cfg, env)
     transfer.load_weights(nets, source)
     runners = setup.build_phases(cfg, nets)
-    objective = setup.build_objective(cfg, env.device, nets)
-    state = setup.TrainState(sampler=setup.InfiniteSampler(len(dataset), seed=cfg.seed),
-                             pl_mean=torch.zeros([], device=env.device), augment_p=cfg.aug_p)
-    ada = AdaTuner(cfg, objective.augment, env)
+    terms = setup.build_terms(cfg, nets, env.device)
+    objective = setup.build_objective(cfg, env.device, nets, terms)
+    hp = HyperParams(cfg)
+    state = setup.TrainState(sampler=setup.InfiniteSampler(len(dataset), seed=cfg.run.seed))
+    ada = AdaTuner(cfg.augment, cfg.run.batch, objective.augment, env, terms["ada"])
     if ckpt is not None:
-        _restore(ckpt, nets, runners, state)
+        _restore(ckpt, nets, runners, state, terms)
     elif env.is_main:
         setup.write_config(cfg, run_dir)
-    ada.attach(state)  # the pipeline's p = the state's (initial --p, or the resumed run's)
-    logger = RunLogger(run_dir, env, tensorboard=cfg.tensorboard)
-    logger.log(f"{'resuming' if ckpt else 'starting'} {run_dir} at {state.cur_nimg / 1000:.1f} kimg of {cfg.kimg:g}; "
-               f"{len(dataset)} images {tuple(dataset.image_shape)}; batch {cfg.batch} ({cfg.batch_gpu}/pass x "
-               f"{env.world_size} processes); device {env.device}")
-    grid_z, grid_c = grid_latents(cfg.grid_size, nets.G.z_dim, nets.G.c_dim, env.device)
+    ada.attach()  # the pipeline's p = the term's (initial --p, or the resumed run's)
+    logger = RunLogger(run_dir, env, tensorboard=cfg.run.tensorboard)
+    logger.log(f"{'resuming' if ckpt else 'starting'} {run_dir} at {state.cur_nimg / 1000:.1f} kimg of "
+               f"{cfg.run.kimg:g}; {len(dataset)} images {tuple(dataset.image_shape)}; batch {cfg.run.batch} "
+               f"({cfg.run.batch_gpu}/pass x {env.world_size} processes); device {env.device}")
+    grid_z, grid_c = grid_latents(cfg.run.grid_size, nets.G.z_dim, nets.G.c_dim, env.device)
     if ckpt is None:
         _write_initial_grids(cfg, dataset, nets, grid_z, grid_c, logger, run_dir)
 
     stats = TickStats()
-    total_nimg = int(cfg.kimg * 1000)
+    total_nimg = int(cfg.run.kimg * 1000)
     if state.cur_nimg >= total_nimg:
         raise ValueError(f"{run_dir} is already at {state.cur_nimg / 1000:g} kimg; pass a larger --kimg to train on")
     progress = tqdm(total=total_nimg, initial=state.cur_nimg, unit="img", unit_scale=True, dynamic_ncols=True,
-                    disable=not (cfg.progress and env.is_main), desc="train")
+                    disable=not (cfg.run.progress and env.is_main), desc="train")
     start_time = tick_start_time = time.time()
     elapsed_before = state.elapsed_sec  # training time of earlier sessions of this run
     last_ckpt, tick_stats = ckpt.path if ckpt else None, {}
     while True:
         real_img, real_c = _fetch_reals(cfg, dataset, state, env)
+        _apply_hparams(hp, state.cur_nimg, runners, objective, ada)
         for phase_idx, runner in enumerate(runners):
             if runner.phase.is_due(state.batch_idx):
-                _run_phase(cfg, env, nets, runner, phase_idx, objective, dataset, state, real_img, real_c, stats, ada)
-        update_ema(nets.G_ema, nets.G, ema_beta(cfg.batch, cfg.ema_kimg, cfg.ema_rampup, state.cur_nimg))
-        state.cur_nimg += cfg.batch
+                _run_phase(cfg, env, nets, runner, phase_idx, objective, dataset, state, real_img, real_c, stats, ada,
+                           terms)
+        ema_kimg = hp.value("ema_kimg", state.cur_nimg)
+        update_ema(nets.G_ema, nets.G, ema_beta(cfg.run.batch, ema_kimg, cfg.optim.ema_rampup, state.cur_nimg))
+        state.cur_nimg += cfg.run.batch
         state.batch_idx += 1
-        ada.step(state, stats)  # ADA: p from r_t every ada_interval minibatches
-        progress.update(cfg.batch)
+        ada.step(state.batch_idx, stats)  # ADA: p from r_t every interval minibatches
+        progress.update(cfg.run.batch)
 
         done = state.cur_nimg >= total_nimg
-        if not done and state.cur_nimg < state.tick_start_nimg + cfg.tick_kimg * 1000:
+        if not done and state.cur_nimg < state.tick_start_nimg + cfg.run.tick_kimg * 1000:
             continue
         now = time.time()
         tick_stats = _tick_stats(stats, env, state, now - tick_start_time, elapsed_before + now - start_time)
         tick_stats.update(diagnostics.tick_diagnostics(nets.G_ema, grid_z, grid_c))  # mode-collapse indicators
-        if hasattr(objective.augment, "p"):  # ADA pipe (ada, fixed); DiffAugment has no p
-            tick_stats["Progress/augment"] = state.augment_p
+        if cfg.augment.mode in ("ada", "fixed"):  # DiffAugment has no p
+            tick_stats["Progress/augment"] = terms["ada"].p
         logger.scalars(tick_stats, kimg=state.cur_nimg / 1000, timestamp=now)
         logger.log(_tick_line(state, tick_stats))
         diagnostics.stop_if_diverged(tick_stats, nets.modules(), state.cur_nimg / 1000, last_ckpt, logger.log)
         progress.set_postfix({"s/kimg": f"{tick_stats['Timing/sec_per_kimg']:.1f}"})
-        if cfg.image_ticks and (done or state.cur_tick % cfg.image_ticks == 0):
+        if cfg.run.image_ticks and (done or state.cur_tick % cfg.run.image_ticks == 0):
             _write_grid(cfg, nets, grid_z, grid_c, logger, run_dir, state, env)
-        snapshot_due = done or (cfg.snapshot_ticks and state.cur_tick % cfg.snapshot_ticks == 0)
+        snapshot_due = done or (cfg.run.snapshot_ticks and state.cur_tick % cfg.run.snapshot_ticks == 0)
         state.cur_tick += 1  # the tick is complete before it is saved: a resume starts the next one
         state.tick_start_nimg = state.cur_nimg
         state.elapsed_sec = elapsed_before + now - start_time
@@ -115,7 +120,7 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
             network = str(_snapshot_path(run_dir, state)) if snapshot_due else None
             evaluation.evaluate(cfg, nets.G_ema, state, env, logger, network=network)
         if snapshot_due:
-            last_ckpt = _save(cfg, run_dir, nets, runners, state, env)
+            last_ckpt = _save(cfg, run_dir, nets, runners, state, terms, env)
         tick_start_time = time.time()
         if done:
             break
@@ -126,29 +131,42 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
     return RunResult(run_dir=run_dir, cur_nimg=state.cur_nimg, last_checkpoint=last_ckpt, stats=tick_stats)
 
 
-def _run_phase(cfg, env, nets, runner, phase_idx, objective, dataset, state, real_img, real_c, stats, ada) -> None:
-    """Rounds of forward/backward for one phase, gradient average over processes, one optimizer step."""
-    rounds = cfg.batch // (cfg.batch_gpu * env.world_size)
+def _apply_hparams(hp, cur_nimg, runners, objective, ada) -> None:
+    """The hyper-parameters at ``cur_nimg`` (schedules, else the config's values) into optimisers and objective."""
+    for runner in {id(r.opt): r for r in runners}.values():
+        set_optimizer_hparams(runner.opt, *hp.adam(runner.phase.module, cur_nimg), runner.reg_intervals,
+                              runner.lr_mults)
+    for reg in objective.regs:
+        objective.live[f"reg.{reg.name}"] = hp.value(f"reg.{reg.name}", cur_nimg)
+    objective.live["blur_sigma"] = hp.value("blur_sigma", cur_nimg)
+    if hp.is_scheduled("augment.p"):
+        ada.set_p(hp.value("augment.p", cur_nimg))
+
+
+def _run_phase(cfg, env, nets, runner, phase_idx, objective, dataset, state, real_img, real_c, stats, ada,
+               terms) -> None:
+    """Rounds of forward/backward for one phase, gradient average over processes, one optimizer step, the training
+    terms' update from the outputs of all rounds."""
+    batch_gpu = cfg.run.batch_gpu
+    rounds = cfg.run.batch // (batch_gpu * env.world_size)
     runner.opt.zero_grad(set_to_none=True)
     for p in runner.params:  # only what the optimizer trains (Freeze-D blocks stay without gradients)
         p.requires_grad_(True)
-    pl_means, w_means = [], []
+    pl_mean = terms["pl"].pl_mean if "pl" in terms else None
+    outputs = []
     for k in range(rounds):
         global_round = env.rank * rounds + k
-        torch.manual_seed(_round_seed(cfg.seed, state.batch_idx, phase_idx, global_round))
-        gen_z = torch.randn([cfg.batch_gpu, nets.G.z_dim], device=env.device)
-        gen_c = _random_labels(dataset, cfg.batch_gpu, env.device)
-        sl = slice(k * cfg.batch_gpu, (k + 1) * cfg.batch_gpu)
+        torch.manual_seed(_round_seed(cfg.run.seed, state.batch_idx, phase_idx, global_round))
+        gen_z = torch.randn([batch_gpu, nets.G.z_dim], device=env.device)
+        gen_c = _random_labels(dataset, batch_gpu, env.device)
+        sl = slice(k * batch_gpu, (k + 1) * batch_gpu)
         out = objective.compute(runner.phase, nets.G, nets.D, real_img[sl], real_c[sl] if real_c is not None else None,
-                                gen_z, gen_c, state.pl_mean)
+                                gen_z, gen_c, pl_mean, cur_nimg=state.cur_nimg)
         (out.loss / rounds).backward()
         for name, values in out.stats.items():
             stats.report(name, values)
-        ada.observe(state, out.stats)
-        if out.pl_lengths_mean is not None:
-            pl_means.append(out.pl_lengths_mean)
-        if out.w_mean is not None:
-            w_means.append(out.w_mean)
+        ada.observe(out.stats)
+        outputs.append(out.terms)
     runner.module.requires_grad_(False)
     average_gradients(runner.params, env)
     stats.report(f"Grad/{runner.phase.name}", diagnostics.grad_norm(runner.params))  # before NaNs are zeroed
@@ -157,14 +175,8 @@ def _run_phase(cfg, env, nets, runner, phase_idx, objective, dataset, state, rea
             torch.nan_to_num(p.grad, nan=0, posinf=1e5, neginf=-1e5, out=p.grad)
     runner.opt.step()
     objective.after_step(runner.phase, runner.module)  # constraints (WGAN weight clipping)
-    if pl_means:  # pl_mean moves once per phase by the mean over all rounds and processes
-        batch_mean = all_reduce_mean(torch.stack(pl_means).mean(), env)
-        state.pl_mean = state.pl_mean.lerp(batch_mean, cfg.pl_decay)
-        stats.report("Loss/pl_mean", state.pl_mean)
-    mapping = getattr(nets.G, "mapping", None)
-    if w_means and getattr(mapping, "w_avg_beta", None) is not None and hasattr(mapping, "w_avg"):
-        w_mean = all_reduce_mean(torch.stack(w_means).mean(0), env)
-        mapping.w_avg.copy_(w_mean.lerp(mapping.w_avg, mapping.w_avg_beta))
+    for name, value in terms.update(outputs, env).items():  # pl_mean, w_avg, LeCam anchors: once per phase
+        stats.report(name, value)
     stats.report(f"Timing/{runner.phase.name}_calls", float(rounds))
 
 
@@ -186,8 +198,8 @@ def _labels_of(dataset, idx) -> torch.Tensor:
 
 def _fetch_reals(cfg, dataset, state, env) -> tuple[torch.Tensor, torch.Tensor | None]:
     """This process's share of the next global batch, in [-1, 1]."""
-    indices = state.sampler.take(cfg.batch)
-    per_rank = cfg.batch // env.world_size
+    indices = state.sampler.take(cfg.run.batch)
+    per_rank = cfg.run.batch // env.world_size
     img, c = dataset.get_batch(indices[env.rank * per_rank:(env.rank + 1) * per_rank])
     img = img.to(env.device, torch.float32) / 127.5 - 1
     return img, (c.to(env.device) if dataset.label_dim else None)
@@ -225,10 +237,10 @@ def _tick_line(state, s: dict[str, float]) -> str:
 
 
 def _write_initial_grids(cfg, dataset, nets, grid_z, grid_c, logger, run_dir) -> None:
-    if not logger.enabled or not cfg.image_ticks:
+    if not logger.enabled or not cfg.run.image_ticks:
         return
-    n = cfg.grid_size**2
-    reals, _ = dataset.get_batch(setup.InfiniteSampler(len(dataset), seed=cfg.seed + 1).take(n))
+    n = cfg.run.grid_size**2
+    reals, _ = dataset.get_batch(setup.InfiniteSampler(len(dataset), seed=cfg.run.seed + 1).take(n))
     save_png(real_grid(reals), run_dir / "reals.png")
     logger.image("reals", real_grid(reals), kimg=0)
     save_png(render_grid(nets.G_ema, grid_z, grid_c), run_dir / "fakes_init.png")
@@ -246,23 +258,27 @@ def _snapshot_path(run_dir: Path, state) -> Path:
     return Path(run_dir) / f"network-snapshot-{state.cur_nimg // 1000:06d}.safetensors"
 
 
-def _save(cfg, run_dir, nets, runners, state, env) -> Path | None:
+def _save(cfg, run_dir, nets, runners, state, terms, env) -> Path | None:
     if not env.is_main:
         return None
     path = _snapshot_path(run_dir, state)
     save_checkpoint(path, modules=nets.modules(), optimizers=setup.optimizers(runners), config=cfg.to_dict(),
-                    state={"train": state.to_dict(), "rng": capture_rng_state()})
-    if cfg.keep_checkpoints:
-        prune_checkpoints(run_dir, cfg.keep_checkpoints)
+                    state={"train": state.to_dict(), "terms": terms.state_dict(), "rng": capture_rng_state()})
+    if cfg.run.keep_checkpoints:
+        prune_checkpoints(run_dir, cfg.run.keep_checkpoints)
     return path
 
 
-def _restore(ckpt, nets, runners, state) -> None:
+def _restore(ckpt, nets, runners, state, terms) -> None:
+    from ganforge.train.migrate import migrate_checkpoint_state
+
+    modules, train_state, term_state = migrate_checkpoint_state(ckpt.modules, ckpt.state)
     for name, module in nets.modules().items():
-        module.load_state_dict(ckpt.modules[name])
+        module.load_state_dict(modules[name])
     for name, opt in setup.optimizers(runners).items():
         opt.load_state_dict(ckpt.optimizers[name])
-    state.load_dict(ckpt.state["train"])
+    state.load_dict(train_state)
+    terms.load_state_dict(term_state)
     restore_rng_state(ckpt.state["rng"])
 
 

@@ -1,69 +1,84 @@
-"""Named training presets (``--cfg``) as data, and their resolution into a concrete ``TrainConfig``.
+"""Named training presets (``--cfg``) as partial configs, and their resolution into a concrete ``TrainConfig``.
 
-The paper presets carry the published StyleGAN2 / StyleGAN2-ADA hyper-parameters. ``auto`` derives batch, channels,
-R1 gamma and EMA from the resolution and the number of processes with the heuristic of the ADA paper's auto config:
+A preset is a partial ``TrainConfig`` (any section: run length and batch, optimiser, loss and regularisers,
+augmentation, schedules) plus model hints (``channel_base``, ``z_dim``, ...) that each family takes where it has the
+field. ``ganforge train --cfg NAME`` lays the flags over the preset (:func:`apply_preset`); :func:`resolve_config`
+then fills what is still ``None`` from the preset, the model family's ``defaults`` and the ADA paper's auto config:
 ``batch = max(min(gpus * min(4096 // res, 32), 64), gpus)``, ``gamma = 0.0002 * res^2 / batch``,
-``ema_kimg = batch * 10 / 32``, channel_base 16384 below 512 px (32768 above), lr 0.002 at 1024 px else 0.0025.
+``ema_kimg = batch * 10 / 32``, lr 0.002 at 1024 px else 0.0025. No family is named here: ``--cfg auto`` means the
+family's own default preset.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from ganforge.models import model_config
+from ganforge.losses.regularizers import RegConfig
+from ganforge.models import FamilyContext, check_discriminator, get_family
 from ganforge.registry import Registry
 from ganforge.train.config import TrainConfig
+
+DEFAULT_BETAS = (0.0, 0.99)
 
 
 @dataclass(frozen=True)
 class Preset:
-    """Hyper-parameters of a named config; ``None`` = derived by the auto heuristic."""
+    """A partial config: ``values`` (sectioned, as in ``config.json``) and ``model_hints`` for the family defaults."""
 
-    batch: int | None = None
-    mbstd_group: int | None = None
-    channel_base: int | None = None
-    channel_max: int = 512
-    lr: float | None = None
-    r1_gamma: float | None = None
-    ema_kimg: float | None = None
-    ema_rampup: float | None = 0.05
-    mapping_layers: int = 2
-    z_dim: int = 512
-    w_dim: int = 512
-    kimg: float = 25000.0
-    betas: tuple[float, float] | None = None
-    """Adam betas replacing TrainConfig's default (0, 0.99) when the user kept it; None = keep."""
+    values: dict[str, Any] = field(default_factory=dict)
+    model_hints: dict[str, Any] = field(default_factory=dict)
     description: str = ""
 
 
-PRESETS: Registry[Preset] = Registry("training preset")
-PRESETS.register("auto", Preset(description="batch, channels, gamma, EMA from resolution and process count (ADA auto)"))
-PRESETS.register("stylegan2", Preset(batch=32, mbstd_group=4, channel_base=32768, lr=0.002, r1_gamma=10.0,
-                                     ema_kimg=10.0, ema_rampup=None, mapping_layers=8,
-                                     description="StyleGAN2 config F (FFHQ 1024)"))
-PRESETS.register("paper256", Preset(batch=64, mbstd_group=8, channel_base=16384, lr=0.0025, r1_gamma=1.0,
-                                    ema_kimg=20.0, ema_rampup=None, mapping_layers=8,
-                                    description="ADA paper, 256 px"))
-PRESETS.register("paper512", Preset(batch=64, mbstd_group=8, channel_base=32768, lr=0.0025, r1_gamma=0.5,
-                                    ema_kimg=20.0, ema_rampup=None, mapping_layers=8,
-                                    description="ADA paper, 512 px"))
-PRESETS.register("paper1024", Preset(batch=32, mbstd_group=4, channel_base=65536, lr=0.002, r1_gamma=2.0,
-                                     ema_kimg=10.0, ema_rampup=None, mapping_layers=8,
-                                     description="ADA paper, 1024 px"))
-PRESETS.register("cifar", Preset(batch=64, mbstd_group=32, channel_base=32768, lr=0.0025, r1_gamma=0.01,
-                                 ema_kimg=500.0, ema_rampup=0.05, mapping_layers=2,
-                                 description="ADA paper, CIFAR-10 32 px"))
-PRESETS.register("small", Preset(batch=16, mbstd_group=4, channel_base=16384, channel_max=256, lr=0.0025,
-                                 mapping_layers=2, z_dim=256, w_dim=256,
-                                 description="the 'small' benchmark networks (256 channels, z/w 256)"))
-PRESETS.register("cpu", Preset(batch=16, mbstd_group=4, channel_base=4096, channel_max=128, lr=0.0025,
-                               mapping_layers=2, z_dim=128, w_dim=128, kimg=20.0,
-                               description="a few minutes on a laptop CPU at 32 px (128 channels, z/w 128)"))
+def stylegan_preset(*, batch=None, mbstd_group=None, channel_base=None, channel_max=512, lr=None, r1_gamma=None,
+                    ema_kimg=None, ema_rampup=0.05, mapping_layers=2, z_dim=512, w_dim=512, kimg=25000.0, betas=None,
+                    description="") -> Preset:
+    """A preset in the vocabulary of the StyleGAN2-ADA configs (``None`` = derived by the auto heuristic)."""
+    values: dict[str, Any] = {"run": {"kimg": kimg}, "optim": {"ema_rampup": ema_rampup}}
+    if batch is not None:
+        values["run"]["batch"] = batch
+    for net in ("G", "D"):
+        adam = {k: v for k, v in (("lr", lr), ("betas", betas)) if v is not None}
+        if adam:
+            values["optim"][net] = adam
+    if ema_kimg is not None:
+        values["optim"]["ema_kimg"] = ema_kimg
+    if r1_gamma is not None:
+        values["loss"] = {"regs": [{"name": "r1", "weight": r1_gamma}]}
+    hints = {"channel_max": channel_max, "mapping_layers": mapping_layers, "z_dim": z_dim, "w_dim": w_dim}
+    hints.update({k: v for k, v in (("channel_base", channel_base), ("mbstd_group_size", mbstd_group)) if v is not None})
+    return Preset(values=values, model_hints=hints, description=description)
 
-PRESETS.register("dcgan", Preset(batch=64, channel_base=8192, channel_max=512, lr=0.0002, r1_gamma=0.0, ema_kimg=1.0,
-                                 z_dim=100, kimg=1000.0, betas=(0.5, 0.999),
-                                 description="DCGAN baselines (Radford et al. 2015): Adam 2e-4, betas (0.5, 0.999)"))
-DEFAULT_BETAS = (0.0, 0.99)
+
+PRESETS: Registry[Preset] = Registry("training preset")
+PRESETS.register("auto", stylegan_preset(description="batch, channels, gamma, EMA from resolution and process count "
+                                                     "(ADA auto)"))
+PRESETS.register("stylegan2", stylegan_preset(batch=32, mbstd_group=4, channel_base=32768, lr=0.002, r1_gamma=10.0,
+                                              ema_kimg=10.0, ema_rampup=None, mapping_layers=8,
+                                              description="StyleGAN2 config F (FFHQ 1024)"))
+PRESETS.register("paper256", stylegan_preset(batch=64, mbstd_group=8, channel_base=16384, lr=0.0025, r1_gamma=1.0,
+                                             ema_kimg=20.0, ema_rampup=None, mapping_layers=8,
+                                             description="ADA paper, 256 px"))
+PRESETS.register("paper512", stylegan_preset(batch=64, mbstd_group=8, channel_base=32768, lr=0.0025, r1_gamma=0.5,
+                                             ema_kimg=20.0, ema_rampup=None, mapping_layers=8,
+                                             description="ADA paper, 512 px"))
+PRESETS.register("paper1024", stylegan_preset(batch=32, mbstd_group=4, channel_base=65536, lr=0.002, r1_gamma=2.0,
+                                              ema_kimg=10.0, ema_rampup=None, mapping_layers=8,
+                                              description="ADA paper, 1024 px"))
+PRESETS.register("cifar", stylegan_preset(batch=64, mbstd_group=32, channel_base=32768, lr=0.0025, r1_gamma=0.01,
+                                          ema_kimg=500.0, ema_rampup=0.05, mapping_layers=2,
+                                          description="ADA paper, CIFAR-10 32 px"))
+PRESETS.register("small", stylegan_preset(batch=16, mbstd_group=4, channel_base=16384, channel_max=256, lr=0.0025,
+                                          mapping_layers=2, z_dim=256, w_dim=256,
+                                          description="the 'small' benchmark networks (256 channels, z/w 256)"))
+PRESETS.register("cpu", stylegan_preset(batch=16, mbstd_group=4, channel_base=4096, channel_max=128, lr=0.0025,
+                                        mapping_layers=2, z_dim=128, w_dim=128, kimg=20.0,
+                                        description="a few minutes on a laptop CPU at 32 px (128 channels, z/w 128)"))
+PRESETS.register("dcgan", stylegan_preset(batch=64, channel_base=8192, channel_max=512, lr=0.0002, r1_gamma=0.0,
+                                          ema_kimg=1.0, z_dim=100, kimg=1000.0, betas=(0.5, 0.999),
+                                          description="DCGAN baselines (Radford et al. 2015): Adam 2e-4, betas "
+                                                      "(0.5, 0.999)"))
 
 
 def list_presets() -> list[str]:
@@ -71,48 +86,99 @@ def list_presets() -> list[str]:
     return PRESETS.names()
 
 
+def preset_for(cfg_name: str, family: str) -> Preset:
+    """The preset ``--cfg cfg_name`` means for ``family`` (``auto`` = the family's default preset)."""
+    return PRESETS.get(get_family(family).default_preset if cfg_name == "auto" else cfg_name)
+
+
+def apply_preset(values: dict[str, Any], cfg_name: str, family: str) -> dict[str, Any]:
+    """``values`` (sectioned, e.g. from flags) laid over the preset's values: what ``values`` sets wins."""
+    return _merge(preset_for(cfg_name, family).values, values)
+
+
+def _merge(base: dict, top: dict) -> dict:
+    out = dict(base)
+    for key, value in top.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _fill(value: Any, preset: Any) -> Any:
+    """``value`` with its ``None`` leaves taken from ``preset`` (dicts recursively)."""
+    if isinstance(value, dict) and isinstance(preset, dict):
+        return {**preset, **{k: _fill(v, preset.get(k)) for k, v in value.items()}}
+    return preset if value is None else value
+
+
+def resolve_regs(cfg: TrainConfig, preset: Preset, family: str, resolution: int, batch: int) -> tuple[RegConfig, ...]:
+    """Every regulariser entry with its weight and interval, in evaluation order: R1 (weight from the preset, else the
+    auto gamma ``0.0002 * res^2 / batch``), the family's defaults (StyleGAN2: path length), the other entries in the
+    order given, then the term the loss implies (``wgan-gp`` -> ``wgan_gp``)."""
+    from ganforge.losses.adversarial import get_adversarial_loss
+    from ganforge.losses.regularizers import REGULARIZERS
+
+    preset_regs = {r["name"]: r for r in preset.values.get("loss", {}).get("regs", [])}
+    family_regs = {name: (weight, interval) for name, weight, interval in get_family(family).default_regs}
+    given = {r.name: r for r in cfg.loss.regs}
+    implied = get_adversarial_loss(cfg.loss.adversarial).implied_reg
+    names = ["r1", *family_regs, *[n for n in given if n != "r1" and n not in family_regs]]
+    if implied is not None and implied not in names:
+        names.append(implied)
+    out = []
+    for name in names:
+        entry = given.get(name, RegConfig(name))
+        weight, interval = entry.weight, entry.interval
+        if weight is None:
+            weight = preset_regs.get(name, {}).get("weight")
+        if weight is None:
+            weight = (0.0002 * resolution**2 / batch if name == "r1"
+                      else family_regs.get(name, (REGULARIZERS.get(name).default_weight,))[0])
+        if interval is None:
+            interval = family_regs[name][1] if name in family_regs else REGULARIZERS.get(name).default_interval
+        out.append(RegConfig(name, float(weight), int(interval)))
+    return tuple(out)
+
+
 def resolve_config(cfg: TrainConfig, *, resolution: int, img_channels: int, c_dim: int, num_gpus: int = 1) -> TrainConfig:
-    """Fill every ``None`` of ``cfg`` from its preset, the dataset shape and the process count."""
+    """Fill every ``None`` of ``cfg`` from its preset, the model family, the dataset shape and the process count."""
     if num_gpus < 1:
         raise ValueError(f"num_gpus must be >= 1, got {num_gpus}")
-    model_name = cfg.model.name if cfg.model is not None else cfg.model_name
-    baseline = model_name != "stylegan2"
-    preset = PRESETS.get("dcgan" if baseline and cfg.cfg == "auto" else cfg.cfg)
-    batch = cfg.batch or preset.batch or max(min(num_gpus * min(4096 // resolution, 32), 64), num_gpus)
+    family = cfg.model.arch.name if cfg.model.arch is not None else cfg.model.family
+    spec = get_family(family)
+    preset = preset_for(cfg.cfg, family)
+    unknown = sorted(set(cfg.model.overrides) - set(spec.override_keys))
+    if unknown:
+        raise ValueError(f"model family {family!r} has no option {', '.join(unknown)} (it takes: "
+                         f"{', '.join(spec.override_keys)})")
+    pv = preset.values
+    batch = cfg.run.batch or pv.get("run", {}).get("batch") or max(min(num_gpus * min(4096 // resolution, 32), 64),
+                                                                   num_gpus)
     if batch % num_gpus:
         raise ValueError(f"--batch {batch} must be a multiple of the number of processes ({num_gpus})")
-    batch_gpu = cfg.batch_gpu or batch // num_gpus
+    batch_gpu = cfg.run.batch_gpu or batch // num_gpus
     if batch % (batch_gpu * num_gpus):
         raise ValueError(f"--batch {batch} must be a multiple of --batch-gpu {batch_gpu} x {num_gpus} processes")
-    lr = preset.lr or (0.002 if resolution >= 1024 else 0.0025)
-    model = cfg.model
-    if model is None and baseline:
-        model = model_config(model_name, img_resolution=resolution, img_channels=img_channels,
-                             c_dim=c_dim if cfg.cond else 0, z_dim=preset.z_dim,
-                             channel_base=cfg.channel_base or preset.channel_base or 8192,
-                             channel_max=cfg.channel_max or preset.channel_max, spectral_norm=cfg.spectral_norm,
-                             d_norm="none" if cfg.spectral_norm else "batch")
-    elif cfg.spectral_norm and model_name == "stylegan2":
-        raise ValueError("--sn (spectral norm) is an option of the DCGAN-family models (--model dcgan, dcgan-resnet, "
-                         "dcgan-csp)")
-    if model is None:
-        channel_base = cfg.channel_base or preset.channel_base or (32768 if resolution >= 512 else 16384)
-        mbstd = preset.mbstd_group or min(batch_gpu, 4)
-        model = model_config(
-            "stylegan2", img_resolution=resolution, img_channels=img_channels, c_dim=c_dim if cfg.cond else 0,
-            z_dim=preset.z_dim, w_dim=preset.w_dim, mapping_layers=cfg.mapping_layers or preset.mapping_layers,
-            channel_base=channel_base, channel_max=cfg.channel_max or preset.channel_max, mbstd_group_size=min(mbstd, batch_gpu),
-        )
-    elif (model.img_resolution, model.img_channels) != (resolution, img_channels):
-        raise ValueError(f"model is {model.img_resolution}px x {model.img_channels} channels but the dataset is "
+    arch = cfg.model.arch
+    if arch is None:
+        ctx = FamilyContext(resolution=resolution, img_channels=img_channels, c_dim=c_dim if cfg.data.cond else 0,
+                            batch_gpu=batch_gpu)
+        arch = spec.defaults(ctx, {**preset.model_hints, **cfg.model.overrides})
+    elif (arch.img_resolution, arch.img_channels) != (resolution, img_channels):
+        raise ValueError(f"model is {arch.img_resolution}px x {arch.img_channels} channels but the dataset is "
                          f"{resolution}px x {img_channels} channels")
-    return replace(
-        cfg, model=model, kimg=cfg.kimg or preset.kimg, batch=batch, batch_gpu=batch_gpu,
-        g_lr=cfg.g_lr or lr, d_lr=cfg.d_lr or lr,
-        r1_gamma=cfg.r1_gamma if cfg.r1_gamma is not None else (preset.r1_gamma if preset.r1_gamma is not None
-                                                               else 0.0002 * resolution**2 / batch),
-        ema_kimg=cfg.ema_kimg if cfg.ema_kimg is not None else (preset.ema_kimg if preset.ema_kimg is not None
-                                                               else batch * 10 / 32),
-        betas=preset.betas if preset.betas is not None and tuple(cfg.betas) == DEFAULT_BETAS else cfg.betas,
-        ema_rampup=cfg.ema_rampup if cfg.ema_rampup is not None else preset.ema_rampup,
-    )
+    d_name = check_discriminator(family, cfg.model.d)
+    lr = 0.002 if resolution >= 1024 else 0.0025
+    optim = _fill(cfg.optim.to_dict(), pv.get("optim", {}))
+    for net in ("G", "D"):
+        optim[net]["lr"] = optim[net]["lr"] or lr
+        optim[net]["betas"] = optim[net]["betas"] or list(DEFAULT_BETAS)
+    if optim["ema_kimg"] is None:
+        optim["ema_kimg"] = batch * 10 / 32
+    run = replace(cfg.run, batch=batch, batch_gpu=batch_gpu, kimg=cfg.run.kimg or pv.get("run", {}).get("kimg", 25000.0))
+    model = replace(cfg.model, family=family, arch=arch, d=d_name)
+    loss = replace(cfg.loss, regs=resolve_regs(cfg, preset, family, resolution, batch))
+    resolved = replace(cfg, model=model, run=run, loss=loss, optim=type(cfg.optim).from_dict(optim))
+    from ganforge.train.hparams import check_schedules
+
+    check_schedules(resolved)
+    return resolved

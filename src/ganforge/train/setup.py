@@ -16,28 +16,29 @@ import torch
 from ganforge.data import ImageDataset, InfiniteSampler
 from ganforge.losses.adversarial import get_adversarial_loss
 from ganforge.losses.objective import GANObjective
-from ganforge.losses.regularizers import ActiveReg, training_regs
+from ganforge.losses.regularizers import ActiveReg, resolve_regs
 from ganforge.models import build_discriminator, build_generator
+from ganforge.models.network import generator_caps
 from ganforge.train import transfer
 from ganforge.train.ada import build_run_augment
 from ganforge.train.config import TrainConfig
 from ganforge.train.distributed import DistEnv, broadcast_module
+from ganforge.train.hparams import HyperParams, set_optimizer_hparams
 from ganforge.train.phases import Phase, lazy_reg_hparams, regularized_phases
 from ganforge.train.presets import resolve_config
+from ganforge.train.terms import AdaState, TermSet, WAvgTracker
 
 
 @dataclass
 class Nets:
-    """The three networks of a run (+ the state modules of stateful loss terms, checkpointed with them)."""
+    """The three networks of a run."""
 
     G: torch.nn.Module
     D: torch.nn.Module
     G_ema: torch.nn.Module
-    extra: dict[str, torch.nn.Module] = field(default_factory=dict)
-    """State modules of regularisers by name (LeCam anchors), added by :func:`build_objective`."""
 
     def modules(self) -> dict[str, torch.nn.Module]:
-        return {"G": self.G, "D": self.D, "G_ema": self.G_ema, **self.extra}
+        return {"G": self.G, "D": self.D, "G_ema": self.G_ema}
 
 
 @dataclass
@@ -48,54 +49,48 @@ class PhaseRunner:
     module: torch.nn.Module
     opt: torch.optim.Optimizer
     params: list[torch.nn.Parameter] = field(default_factory=list)
+    reg_intervals: tuple[int, ...] = ()
+    """The lazy intervals of this network's regularisers (the lr/betas correction)."""
+    lr_mults: list[float] = field(default_factory=list)
+    """Per parameter group: the multiplier on the scheduled lr (transfer learning's mapping multiplier)."""
 
 
 @dataclass
 class TrainState:
-    """Progress counters and stateful terms; all of it goes into every checkpoint."""
+    """Progress counters; with the terms' state (train/terms.py) it goes into every checkpoint."""
 
     sampler: InfiniteSampler
     cur_nimg: int = 0
     cur_tick: int = 0
     batch_idx: int = 0
     tick_start_nimg: int = 0
-    pl_mean: torch.Tensor = field(default_factory=lambda: torch.zeros([]))
     best_metric: float | None = None
     elapsed_sec: float = 0.0
     """Wall-clock training time of the run so far (all sessions)."""
-    augment_p: float = 0.0
-    """Current augmentation probability p (``--aug ada`` tunes it; see train/ada.py)."""
-    ada_acc: torch.Tensor = field(default_factory=lambda: torch.zeros([2], dtype=torch.float64))
-    """ADA accumulator since the last p update: (sum of sign(D(real)), count)."""
 
     def to_dict(self) -> dict:
         return {"cur_nimg": self.cur_nimg, "cur_tick": self.cur_tick, "batch_idx": self.batch_idx,
-                "tick_start_nimg": self.tick_start_nimg, "pl_mean": self.pl_mean.detach().cpu(),
-                "best_metric": self.best_metric, "elapsed_sec": self.elapsed_sec,
-                "sampler": self.sampler.state_dict(), "augment_p": self.augment_p,
-                "ada_acc": self.ada_acc.detach().cpu()}
+                "tick_start_nimg": self.tick_start_nimg, "best_metric": self.best_metric,
+                "elapsed_sec": self.elapsed_sec, "sampler": self.sampler.state_dict()}
 
     def load_dict(self, data: dict) -> None:
         for name in ("cur_nimg", "cur_tick", "batch_idx", "tick_start_nimg", "best_metric"):
             setattr(self, name, data[name])
         self.elapsed_sec = float(data.get("elapsed_sec", 0.0))
-        self.pl_mean = torch.as_tensor(data["pl_mean"]).to(self.pl_mean.device, torch.float32)
         self.sampler.load_state_dict(data["sampler"])
-        self.augment_p = float(data.get("augment_p", 0.0))
-        if "ada_acc" in data:
-            self.ada_acc = torch.as_tensor(data["ada_acc"], dtype=torch.float64).to(self.ada_acc.device)
 
 
 def open_dataset(cfg: TrainConfig) -> ImageDataset:
     """The training set (labels when ``--cond``, doubled with x-flips when ``--mirror``)."""
-    if not cfg.data:
+    data = cfg.data
+    if not data.path:
         raise ValueError("--data is required: a dataset folder or zip made by 'ganforge dataset'")
-    dataset = ImageDataset(cfg.data, use_labels=cfg.cond, xflip=cfg.mirror)
-    if cfg.cond and dataset.label_dim == 0:
-        raise ValueError(f"--cond needs labels, but {cfg.data} has none (make it with 'ganforge dataset --labels ...')")
+    dataset = ImageDataset(data.path, use_labels=data.cond, xflip=data.mirror)
+    if data.cond and dataset.label_dim == 0:
+        raise ValueError(f"--cond needs labels, but {data.path} has none (make it with 'ganforge dataset --labels ...')")
     channels, height, width = dataset.image_shape
     if height != width or height & (height - 1) or height < 4:
-        raise ValueError(f"{cfg.data}: images are {width}x{height}; StyleGAN2 needs square power-of-two images")
+        raise ValueError(f"{data.path}: images are {width}x{height}; the models need square power-of-two images")
     return dataset
 
 
@@ -108,7 +103,7 @@ def resolve(cfg: TrainConfig, dataset: ImageDataset, env: DistEnv) -> TrainConfi
 
 def new_run_dir(cfg: TrainConfig, dataset_name: str) -> Path:
     """``outdir/NNNNN-<dataset>-<cfg>`` with the next free number (as the official run folders)."""
-    outdir = Path(cfg.outdir)
+    outdir = Path(cfg.run.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     ids = [int(m.group(1)) for p in outdir.iterdir() if (m := re.match(r"^(\d+)-", p.name)) and p.is_dir()]
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{max(ids, default=-1) + 1:05d}-{dataset_name}-{cfg.cfg}")
@@ -126,10 +121,11 @@ def write_config(cfg: TrainConfig, run_dir: Path) -> None:
 
 
 def build_nets(cfg: TrainConfig, env: DistEnv) -> Nets:
-    """G, D and G_ema (a copy of G), seeded by ``cfg.seed``, identical on every process."""
-    torch.manual_seed(cfg.seed)
-    G = build_generator(cfg.model).train().requires_grad_(False).to(env.device)
-    D = build_discriminator(cfg.model).train().requires_grad_(False).to(env.device)
+    """G, D (the family's default or ``--d``) and G_ema (a copy of G), seeded by ``cfg.run.seed``, identical on every
+    process."""
+    torch.manual_seed(cfg.run.seed)
+    G = build_generator(cfg.model.arch).train().requires_grad_(False).to(env.device)
+    D = build_discriminator(cfg.model.arch, cfg.model.d).train().requires_grad_(False).to(env.device)
     G_ema = copy.deepcopy(G).eval()
     for module in (G, D, G_ema):
         broadcast_module(module, env)
@@ -137,23 +133,31 @@ def build_nets(cfg: TrainConfig, env: DistEnv) -> Nets:
 
 
 def build_phases(cfg: TrainConfig, nets: Nets) -> list[PhaseRunner]:
-    """Adam per network with the lazy-regularisation correction of lr and betas (STYLE rule 6); one phase per lazy
-    regulariser interval of each network (see :func:`run_regs`)."""
+    """Adam per network over its trainable parameters (the model's ``trainable_parameters()`` less Freeze-D blocks);
+    one phase per lazy regulariser interval of each network (see :func:`run_regs`). lr and betas are set from the
+    hyper-parameters before every step (:func:`ganforge.train.hparams.set_optimizer_hparams`); the values given to
+    Adam here are those at ``cur_nimg = 0``."""
     regs = run_regs(cfg, nets.G)
+    hp = HyperParams(cfg)
     phases, intervals = [], {}
     for name in ("G", "D"):
         mine = [r for r in regs if r.reg.module == name]
         intervals[name] = tuple(sorted({r.interval for r in mine if r.lazy}))
         phases += regularized_phases(name, intervals[name], eager=any(not r.lazy for r in mine))
-    opts = {}
-    for name, module, lr in (("G", nets.G, cfg.g_lr), ("D", nets.D, cfg.d_lr)):
-        lr, betas, _ = lazy_reg_hparams(lr, cfg.betas, intervals[name])
-        # one parameter group, unless transfer options split it (frozen D blocks, mapping lr multiplier)
-        opts[name] = torch.optim.Adam(transfer.param_groups(name, module, cfg, lr), lr=lr, betas=betas, eps=cfg.eps)
+    opts, mults, params = {}, {}, {}
+    for name, module in (("G", nets.G), ("D", nets.D)):
+        lr, betas = hp.adam(name, 0)
+        lr, betas, _ = lazy_reg_hparams(lr, betas, intervals[name])
+        groups, mults[name] = transfer.param_groups(name, module, cfg.transfer)
+        params[name] = [p for group in groups for p in group["params"]]
+        opts[name] = torch.optim.Adam([{"params": g["params"]} for g in groups], lr=lr, betas=betas,
+                                      eps=getattr(cfg.optim, name).eps)
+        set_optimizer_hparams(opts[name], *hp.adam(name, 0), intervals[name], mults[name])
     runners = []
     for phase in phases:
         module = nets.G if phase.module == "G" else nets.D
-        runners.append(PhaseRunner(phase, module, opts[phase.module], transfer.trainable_params(phase.module, module, cfg)))
+        runners.append(PhaseRunner(phase, module, opts[phase.module], params[phase.module], intervals[phase.module],
+                                   mults[phase.module]))
     return runners
 
 
@@ -163,36 +167,55 @@ def optimizers(runners: list[PhaseRunner]) -> dict[str, torch.optim.Optimizer]:
 
 
 def run_regs(cfg: TrainConfig, G: torch.nn.Module | None = None) -> tuple[ActiveReg, ...]:
-    """The run's regularisers (R1 from ``--gamma``, path length for a mapping-network G, ``--reg``, the loss's own)."""
-    has_mapping = G is None or (hasattr(G, "mapping") and hasattr(G, "synthesis"))
-    return training_regs(r1_gamma=cfg.r1_gamma, r1_interval=cfg.r1_interval, pl_weight=cfg.pl_weight,
-                         pl_interval=cfg.pl_interval, extra=cfg.regs,
-                         implied=get_adversarial_loss(cfg.loss).implied_reg, has_mapping=has_mapping)
+    """The run's active regularisers, in the resolved config's order (weight-0 entries dropped); a term that needs a
+    mapping network on a G without one is a ``ValueError``."""
+    regs = resolve_regs(cfg.loss.regs)
+    has_mapping = G is None or generator_caps(G).has_mapping
+    for reg in regs:
+        if reg.reg.needs_mapping and not has_mapping:
+            raise ValueError(f"regulariser {reg.name!r} needs a generator with a mapping network (StyleGAN2); "
+                             f"model family {cfg.model.family!r} has none")
+    return regs
 
 
-def build_objective(cfg: TrainConfig, device: torch.device | str = "cpu", nets: Nets | None = None) -> GANObjective:
+def build_terms(cfg: TrainConfig, nets: Nets, device: torch.device | str = "cpu") -> TermSet:
+    """The run's stateful terms: those of its regularisers (path length, LeCam), G's ``w_avg`` when it tracks one,
+    and the augmentation state (p)."""
+    terms: list = [r.reg.term(cfg.loss, device) for r in run_regs(cfg, nets.G) if r.reg.term is not None]
+    if generator_caps(nets.G).has_w_avg:
+        terms.append(WAvgTracker(nets.G.mapping))
+    terms.append(AdaState(cfg.augment.p, device))
+    return TermSet(terms)
+
+
+def build_objective(cfg: TrainConfig, device: torch.device | str = "cpu", nets: Nets | None = None,
+                    terms: TermSet | None = None) -> GANObjective:
     """The objective, with the run's D augmentation (``--aug``; ``objective.augment`` is ``None`` for noaug), its
-    regularisers, and style mixing when G has a mapping network. The state modules of stateful regularisers are put
-    on ``device`` and into ``nets.extra`` (so that checkpoints hold them)."""
+    regularisers (reading the state of ``terms``), and style mixing when G has a mapping network."""
     G = nets.G if nets is not None else None
     regs = run_regs(cfg, G)
-    state = {r.name: r.reg.stateful().to(device) for r in regs if r.reg.stateful is not None}
-    if nets is not None:
-        nets.extra.update(state)
-    has_mapping = G is None or hasattr(G, "mapping")
+    if terms is None and nets is not None:
+        terms = build_terms(cfg, nets, device)
+    state = {k: v for k, v in (terms.values() if terms is not None else {}).items() if k != "pl_mean"}
+    has_mapping = G is None or generator_caps(G).has_mapping
     return GANObjective(
-        adversarial=get_adversarial_loss(cfg.loss), regs=regs, pl_batch_shrink=cfg.pl_batch_shrink,
-        pl_decay=cfg.pl_decay, style_mixing_prob=cfg.style_mixing_prob if has_mapping else 0.0, state=state,
-        augment=build_run_augment(cfg, torch.device(device)),
+        adversarial=get_adversarial_loss(cfg.loss.adversarial), regs=regs, pl_batch_shrink=cfg.loss.pl_batch_shrink,
+        pl_decay=cfg.loss.pl_decay, style_mixing_prob=cfg.loss.style_mixing_prob if has_mapping else 0.0, state=state,
+        augment=build_run_augment(cfg.augment, torch.device(device)),
     )
 
 
-RESUMABLE_OPTIONS = ("kimg", "device", "num_threads", "progress", "metrics", "metric_ticks", "inception", "vgg16",
-                     "lpips", "metrics_cache")
+RESUMABLE_OPTIONS = ("run.kimg", "run.device", "run.num_threads", "run.progress", "metrics.names", "metrics.ticks",
+                     "metrics.inception", "metrics.vgg16", "metrics.lpips", "metrics.cache")
 """The options a resume takes from the command line; everything else comes from the checkpoint's config."""
 
 
 def for_resume(cfg: TrainConfig, saved: dict) -> TrainConfig:
     """The saved config of a run, with the :data:`RESUMABLE_OPTIONS` that ``cfg`` sets (not None, not empty)."""
-    changed = {k: getattr(cfg, k) for k in RESUMABLE_OPTIONS if getattr(cfg, k) not in (None, ())}
-    return replace(TrainConfig.from_dict(saved), **changed)
+    out = TrainConfig.from_dict(saved)
+    for option in RESUMABLE_OPTIONS:
+        section, name = option.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if value not in (None, ()):
+            out = replace(out, **{section: replace(getattr(out, section), **{name: value})})
+    return out

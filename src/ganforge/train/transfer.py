@@ -47,17 +47,17 @@ def read_source(path: str | Path) -> TransferSource:
 def prepare(cfg, dataset) -> tuple[Any, TransferSource | None]:
     """``(cfg, source)``: for ``--resume-from``, read the source and make its model config the run's (when the
     config names none), after checking that it fits the dataset's resolution and channels."""
-    if not cfg.resume_from:
+    if not cfg.transfer.resume_from:
         return cfg, None
-    source = read_source(cfg.resume_from)
+    source = read_source(cfg.transfer.resume_from)
     channels, resolution, _ = dataset.image_shape
     model = source.model_config
     got = (getattr(model, "img_resolution", None), getattr(model, "img_channels", None))
     if got != (resolution, channels):
         raise ValueError(f"--resume-from {source.path}: the network is for {got[0]}px images with {got[1]} channels, "
-                         f"but the dataset {cfg.data} has {resolution}px images with {channels} channels")
-    if cfg.model is None:
-        cfg = replace(cfg, model=model)
+                         f"but the dataset {cfg.data.path} has {resolution}px images with {channels} channels")
+    if cfg.model.arch is None:
+        cfg = replace(cfg, model=replace(cfg.model, arch=model, family=model.name))
     return cfg, source
 
 
@@ -67,7 +67,7 @@ def load_weights(nets, source: TransferSource | None) -> None:
     if source is None:
         return
     fallbacks = {"G": ("G", "G_ema"), "G_ema": ("G_ema", "G"), "D": ("D",)}
-    for name in ("G", "D", "G_ema"):  # not the regulariser state of nets.extra: a new run starts it fresh
+    for name in ("G", "D", "G_ema"):  # not the training terms' state: a new run starts it fresh
         module = getattr(nets, name)
         state = next((source.modules[k] for k in fallbacks[name] if k in source.modules), None)
         if state is None:
@@ -92,17 +92,20 @@ def frozen_prefixes(D: torch.nn.Module, freezed: int) -> tuple[str, ...]:
     return tuple(f"b{res}." for res in blocks[:freezed])
 
 
-def trainable_params(name: str, module: torch.nn.Module, cfg) -> list[torch.nn.Parameter]:
-    """The parameters the optimizer of network ``name`` ("G" or "D") updates: all but the frozen D blocks."""
-    prefixes = frozen_prefixes(module, cfg.freezed) if name == "D" else ()
-    return [p for n, p in module.named_parameters() if not n.startswith(prefixes)]
+def trainable_params(name: str, module: torch.nn.Module, transfer) -> list[torch.nn.Parameter]:
+    """The parameters the optimizer of network ``name`` ("G" or "D") updates: the model's
+    ``trainable_parameters()`` (never a frozen feature network) less the Freeze-D blocks (``transfer.freezed``)."""
+    prefixes = frozen_prefixes(module, transfer.freezed) if name == "D" else ()
+    trainable = {id(p) for p in module.trainable_parameters()}
+    return [p for n, p in module.named_parameters() if id(p) in trainable and not n.startswith(prefixes)]
 
 
-def param_groups(name: str, module: torch.nn.Module, cfg, lr: float) -> list[dict]:
-    """Adam parameter groups: one group, except G with ``mapping_lr_mult != 1`` (mapping at ``lr * mult``)."""
-    params = trainable_params(name, module, cfg)
-    if name != "G" or cfg.mapping_lr_mult == 1:
-        return [{"params": params}]
+def param_groups(name: str, module: torch.nn.Module, transfer) -> tuple[list[dict], list[float]]:
+    """Adam parameter groups and their lr multipliers: one group, except G with ``mapping_lr_mult != 1`` (the mapping
+    network's parameters in a second group at ``lr * mapping_lr_mult``)."""
+    params = trainable_params(name, module, transfer)
+    if name != "G" or transfer.mapping_lr_mult == 1:
+        return [{"params": params}], [1.0]
     mapping = {id(p) for n, p in module.named_parameters() if n.startswith("mapping.")}
-    return [{"params": [p for p in params if id(p) not in mapping]},
-            {"params": [p for p in params if id(p) in mapping], "lr": lr * cfg.mapping_lr_mult}]
+    return ([{"params": [p for p in params if id(p) not in mapping]},
+             {"params": [p for p in params if id(p) in mapping]}], [1.0, transfer.mapping_lr_mult])

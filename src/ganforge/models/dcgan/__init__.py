@@ -1,7 +1,7 @@
 """DCGAN baselines (Radford et al. 2015) with plain, residual or CSP (Wang et al. 2020) blocks: "dcgan",
 "dcgan-resnet", "dcgan-csp" in the model registry (they share one config class and differ only in their blocks)."""
 
-from ganforge.models.base import MODELS, ModelSpec
+from ganforge.models.base import DISCRIMINATORS, FAMILIES, DiscriminatorSpec, FamilyContext, FamilySpec
 from ganforge.models.dcgan.config import BLOCK_OF, DCGANConfig
 from ganforge.models.dcgan.discriminator import Discriminator, apply_spectral_norm
 from ganforge.models.dcgan.generator import Generator
@@ -28,7 +28,24 @@ def build_discriminator(cfg: DCGANConfig) -> Discriminator:
                          spectral_norm=cfg.spectral_norm)
 
 
+OVERRIDE_KEYS = ("z_dim", "channel_base", "channel_max", "spectral_norm")
+
+
+def _defaults(name: str):
+    def defaults(ctx: FamilyContext, overrides: dict) -> DCGANConfig:
+        """The DCGAN-family config for a dataset: channel_base 8192 unless overridden; spectral norm replaces D's
+        batch norm."""
+        known = {k: v for k, v in overrides.items() if k in OVERRIDE_KEYS and v is not None}
+        known.setdefault("channel_base", 8192)
+        known["d_norm"] = "none" if known.get("spectral_norm") else "batch"
+        return DCGANConfig.from_dict({"name": name, "img_resolution": ctx.resolution, "img_channels": ctx.img_channels,
+                                      "c_dim": ctx.c_dim, **known})
+    return defaults
+
+
 for _name in BLOCK_OF:
-    MODELS.register(_name, ModelSpec(DCGANConfig, build_generator, build_discriminator))
+    FAMILIES.register(_name, FamilySpec(DCGANConfig, build_generator, default_d=_name, defaults=_defaults(_name),
+                                        override_keys=OVERRIDE_KEYS, default_preset="dcgan"))
+    DISCRIMINATORS.register(_name, DiscriminatorSpec(build_discriminator, families=(_name,)))
 
 __all__ = ["DCGANConfig", "Generator", "Discriminator", "apply_spectral_norm", "build_generator", "build_discriminator"]

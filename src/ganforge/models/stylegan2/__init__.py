@@ -1,6 +1,6 @@
 """StyleGAN2 (Karras et al. 2020, "Analyzing and Improving the Image Quality of StyleGAN")."""
 
-from ganforge.models.base import MODELS, ModelSpec
+from ganforge.models.base import DISCRIMINATORS, FAMILIES, DiscriminatorSpec, FamilyContext, FamilySpec
 from ganforge.models.stylegan2.config import StyleGAN2Config
 from ganforge.models.stylegan2.discriminator import Discriminator
 from ganforge.models.stylegan2.generator import Generator
@@ -30,7 +30,23 @@ def build_discriminator(cfg: StyleGAN2Config) -> Discriminator:
     )
 
 
-MODELS.register("stylegan2", ModelSpec(StyleGAN2Config, build_generator, build_discriminator))
+OVERRIDE_KEYS = ("z_dim", "w_dim", "mapping_layers", "channel_base", "channel_max", "mbstd_group_size",
+                 "g_architecture", "d_architecture")
+
+
+def defaults(ctx: FamilyContext, overrides: dict) -> StyleGAN2Config:
+    """The StyleGAN2 config for a dataset: channel_base 16384 below 512 px (32768 from 512 px, as the ADA auto config),
+    minibatch-std group at most the per-pass batch; ``overrides`` (flags, preset hints) win."""
+    known = {k: v for k, v in overrides.items() if k in OVERRIDE_KEYS and v is not None}
+    known.setdefault("channel_base", 32768 if ctx.resolution >= 512 else 16384)
+    known["mbstd_group_size"] = min(known.get("mbstd_group_size") or min(ctx.batch_gpu, 4), ctx.batch_gpu)
+    return StyleGAN2Config.from_dict({"name": "stylegan2", "img_resolution": ctx.resolution,
+                                      "img_channels": ctx.img_channels, "c_dim": ctx.c_dim, **known})
+
+
+FAMILIES.register("stylegan2", FamilySpec(StyleGAN2Config, build_generator, default_d="stylegan2", defaults=defaults,
+                                          override_keys=OVERRIDE_KEYS, default_regs=(("pl", 2.0, 4),)))
+DISCRIMINATORS.register("stylegan2", DiscriminatorSpec(build_discriminator, families=("stylegan2",)))
 
 __all__ = ["StyleGAN2Config", "Generator", "Discriminator", "MappingNetwork", "SynthesisNetwork",
            "build_generator", "build_discriminator"]

@@ -57,3 +57,18 @@ def test_every_preset_resolves():
     for name in list_presets():
         cfg = resolve_config(TrainConfig.from_flat(cfg=name), resolution=64, img_channels=3, c_dim=0)
         assert cfg.is_resolved, name
+
+
+@pytest.mark.parametrize("loss", ["wgan", "wgan-gp"])
+def test_wgans_train_without_r1_unless_gamma_is_given_and_the_log_line_says_so(loss):
+    from ganforge.train.setup import describe_loss
+
+    cfg = resolve_config(TrainConfig.from_flat(cfg="paper256", loss=loss), resolution=32, img_channels=3, c_dim=0)
+    r1 = next(r for r in cfg.loss.regs if r.name == "r1")
+    assert r1.weight == 0.0  # the preset's gamma (paper256: 1) does not apply to a WGAN
+    assert f"r1 off ({loss} has its own Lipschitz constraint; --gamma turns R1 on)" in describe_loss(cfg)
+    on = resolve_config(TrainConfig.from_flat(cfg="paper256", loss=loss, r1_gamma=2.0), resolution=32,
+                        img_channels=3, c_dim=0)
+    assert next(r for r in on.loss.regs if r.name == "r1").weight == 2.0 and "r1 2 every 16" in describe_loss(on)
+    ns = resolve_config(TrainConfig.from_flat(cfg="paper256"), resolution=32, img_channels=3, c_dim=0)
+    assert next(r for r in ns.loss.regs if r.name == "r1").weight == 1.0  # other losses keep the preset's R1

@@ -112,9 +112,10 @@ class AugmentPipe(torch.nn.Module):
         device = images.device
         x = images
         if any(getattr(s, k) > 0 for k in GEOM_KEYS[:7]):
-            if s.rotate90 > 0 and H != W:
-                raise ValueError(f"augment: 90-degree rotations need square images, got {H}x{W}")
-            G_inv, general = sample_geometric(N, W, H, device, p=p, **s.group(GEOM_KEYS))
+            geom = s.group(GEOM_KEYS)
+            if H != W:  # a quarter turn does not map a non-square frame onto itself: the op is skipped
+                geom["rotate90"] = 0.0
+            G_inv, general = sample_geometric(N, W, H, device, p=p, **geom)
             x = apply_geometric(x, G_inv.to(torch.float64 if x.dtype == torch.float64 else torch.float32), general)
         if any(getattr(s, k) > 0 for k in COLOR_KEYS[:5]):
             Cm = sample_color(N, device, p=p, **s.group(COLOR_KEYS)).to(x.dtype)

@@ -59,14 +59,14 @@ def run(args: argparse.Namespace) -> int:
     G = net.G
     sets: list[tuple[str, torch.Tensor, list[str]]] = []
     if args.images is not None:
-        sets.append(("images", *load_images(args.images, resolution=G.img_resolution, channels=G.img_channels,
+        sets.append(("images", *load_images(args.images, resolution=G.img_shape, channels=G.img_channels,
                                             max_images=args.max_images)))
     if args.seeds is not None:
         seeds = parse_seeds(args.seeds)[:args.max_images]
         imgs = net.generate(seeds, psi=args.trunc).permute(0, 3, 1, 2).contiguous()  # uint8 [N, C, H, W]
         sets.append(("generated", imgs, [f"seed{s:04d}" for s in seeds]))
     if args.real_images is not None:
-        sets.append(("real", *load_images(args.real_images, resolution=G.img_resolution, channels=G.img_channels,
+        sets.append(("real", *load_images(args.real_images, resolution=G.img_shape, channels=G.img_channels,
                                           max_images=args.max_images)))
     distance, distance_name = make_distance(lpips_vgg=args.lpips_vgg, lpips_heads=args.lpips_heads, D=net.D,
                                             d_weight=args.d_weight, device=net.device)

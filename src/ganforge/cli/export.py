@@ -44,5 +44,5 @@ def run(args: argparse.Namespace) -> int:
     inputs = ", ".join(f"{name} {shapes[name]}" for name in onnx_input_names(G, args.part))
     print(f"network: {net.path}")
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, opset {args.opset}, {time.perf_counter() - t0:.1f} s): "
-          f"{inputs} -> img [batch, {G.img_channels}, {G.img_resolution}, {G.img_resolution}] float32 in about [-1, 1]")
+          f"{inputs} -> img [batch, {G.img_channels}, {G.img_shape[0]}, {G.img_shape[1]}] float32 in about [-1, 1]")
     return 0

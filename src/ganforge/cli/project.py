@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--init centroid needs --centroids FILE (from `ganforge clusters`)")
     net = load(args.network, device=args.device)
     G = net.G
-    targets, names = load_images(args.target, resolution=G.img_resolution, channels=G.img_channels,
+    targets, names = load_images(args.target, resolution=G.img_shape, channels=G.img_channels,
                                  max_images=args.max_images)
     distance, distance_name = make_distance(lpips_vgg=args.lpips_vgg, lpips_heads=args.lpips_heads, D=net.D,
                                             d_weight=args.d_weight, device=net.device)

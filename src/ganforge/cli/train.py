@@ -51,7 +51,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="dataset folder or zip (from 'ganforge dataset')")
     p.add_argument("--outdir", default="runs", help="parent folder of run folders (default: %(default)s)")
-    p.add_argument("--cfg", default="auto", choices=list_presets(), help="preset (default: %(default)s)")
+    p.add_argument("--cfg", choices=list_presets(), help="preset (default: auto)")
     p.add_argument("--kimg", type=float, help="training length in thousands of real images (default: the preset's)")
     p.add_argument("--batch", type=int, help="global batch size (default: the preset's)")
     p.add_argument("--batch-gpu", type=int, help="images per process per pass (gradient accumulation)")
@@ -137,7 +137,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The flags laid over the preset (``--cfg``) as a sectioned ``TrainConfig`` (resolved later, with the dataset)."""
     from ganforge.train.schedules import parse_schedule
 
-    values: dict = {"cfg": args.cfg}
+    values: dict = {"cfg": args.cfg or "auto"}
     for flag, (section, name) in FLAGS.items():
         if getattr(args, flag) is not None:
             values.setdefault(section, {})[name] = getattr(args, flag)
@@ -146,6 +146,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         overrides["spectral_norm"] = True
     if overrides:
         values.setdefault("model", {})["overrides"] = overrides
+    for net, lr in (("G", args.glr), ("D", args.dlr)):
+        if lr is not None:
+            values.setdefault("optim", {})[net] = {"lr": lr}
     values.setdefault("data", {}).update(cond=args.cond, mirror=args.mirror)
     values.setdefault("run", {}).update(progress=not args.no_progress, tensorboard=not args.no_tensorboard)
     regs = _regs(args)
@@ -156,7 +159,29 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if args.schedule:
         values["schedules"] = [parse_schedule(spec).to_dict() for spec in args.schedule]
     family = values.get("model", {}).get("family", "stylegan2")
-    return TrainConfig.from_dict(apply_preset(values, args.cfg, family))
+    return TrainConfig.from_dict(apply_preset(values, args.cfg or "auto", family))
+
+
+def given_flags(args: argparse.Namespace) -> dict[str, tuple[str, object]]:
+    """``"--flag" -> (dotted option, value)`` for the flags set on the command line (a resume checks them)."""
+    given = {f"--{flag.replace('_', '-')}": (".".join(option), getattr(args, flag))
+             for flag, option in FLAGS.items() if getattr(args, flag) is not None}
+    given.update({f"--{flag.replace('_', '-')}": (f"model.arch.{name}", getattr(args, flag))
+                  for flag, name in MODEL_FLAGS.items() if getattr(args, flag) is not None})
+    for flag, value in (("cfg", args.cfg), ("glr", args.glr), ("dlr", args.dlr)):
+        if value is not None:
+            given[f"--{flag}"] = ({"cfg": "cfg", "glr": "optim.G.lr", "dlr": "optim.D.lr"}[flag], value)
+    for flag, on, option in (("--mirror", args.mirror, "data.mirror"), ("--cond", args.cond, "data.cond"),
+                             ("--sn", args.sn, "model.arch.spectral_norm")):
+        if on:
+            given[flag] = (option, True)
+    for entry in _regs(args):
+        given[f"--reg {entry['name']}"] = (f"loss.regs.{entry['name']}", entry)
+    if args.schedule:
+        from ganforge.train.schedules import parse_schedule
+
+        given["--schedule"] = ("schedules", [parse_schedule(spec).to_dict() for spec in args.schedule])
+    return given
 
 
 def run(args: argparse.Namespace) -> int:
@@ -164,17 +189,26 @@ def run(args: argparse.Namespace) -> int:
     from ganforge.train.distributed import DistEnv, resolve_device
 
     cfg = config_from_args(args)
-    if args.dry_run:
-        if args.resume:
-            from ganforge.train.checkpoint import load_checkpoint, resolve_resume
+    resume = args.resume
+    if resume:
+        from ganforge.data import ImageDataset
+        from ganforge.train.checkpoint import load_checkpoint
+        from ganforge.train.resume import check_unchanged, for_resume, pick_checkpoint
 
-            ckpt = load_checkpoint(resolve_resume(args.resume, cfg.run.outdir), verify=False)
-            cfg = setup.for_resume(cfg, ckpt.config)
+        path, notes = pick_checkpoint(resume, cfg.run.outdir, ImageDataset(args.data).fingerprint() if args.data else None)
+        ckpt = load_checkpoint(path, verify=False)
+        check_unchanged(given_flags(args), TrainConfig.from_dict(ckpt.config), path)
+        resume = str(path)
+        for note in notes:
+            print(note)
+    if args.dry_run:
+        if resume:
+            cfg = for_resume(cfg, ckpt.config)
         env = DistEnv(device=resolve_device(cfg.run.device))
         cfg = setup.resolve(cfg, setup.open_dataset(cfg), env)
         print(json.dumps(cfg.to_dict(), indent=2))
         return 0
-    result = loop.train(cfg, resume=args.resume)
+    result = loop.train(cfg, resume=resume)
     if result.last_checkpoint is not None:
         print(f"\nrun folder:  {result.run_dir}\ncheckpoint:  {result.last_checkpoint}\n"
               f"samples:     {result.run_dir}/fakes*.png\n"

@@ -9,6 +9,7 @@ stores lists of floats). Small datasets are decoded once into one ``uint8`` tens
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -168,6 +169,22 @@ class ImageDataset:
     def name(self) -> str:
         """Dataset name: the file or folder name without extension."""
         return self.path.stem if self._kind == "zip" else self.path.name
+
+    def fingerprint(self) -> str:
+        """What identifies the dataset wherever it lies: sha256 over its image names and byte sizes (a zip's CRC-32s
+        too), its labels and the image shape; moving or copying the folder or zip keeps it, changing an image does
+        not (zip) or changes its size (folder: contents are not read, to stay instant on big folders)."""
+        digest = hashlib.sha256(f"{self._kind}|{self._shape}\n".encode())
+        if self._kind == "zip":
+            infos = {i.filename: i for i in self._archive().infolist()}
+            rows = (f"{n}|{infos[n].file_size}|{infos[n].CRC}" for n in self._fnames)
+        else:
+            rows = (f"{n}|{(self.path / n).stat().st_size}" for n in self._fnames)
+        for row in rows:
+            digest.update(row.encode() + b"\n")
+        if self._labels is not None:
+            digest.update(np.ascontiguousarray(self._labels).tobytes())
+        return digest.hexdigest()[:16]
 
     @property
     def num_images(self) -> int:

@@ -161,7 +161,7 @@ def project(
     device = next(G.parameters()).device
     target = to_float_images(target, device)
     n = target.shape[0]
-    expected = [G.img_channels, G.img_resolution, G.img_resolution]
+    expected = [G.img_channels, *G.img_shape]
     if list(target.shape[1:]) != expected:
         raise ValueError(f"target images are {list(target.shape[1:])} [C, H, W], but the network makes {expected}")
     distance = weight_free_distance() if distance is None else distance

@@ -28,13 +28,15 @@ def _fit_channels(img: np.ndarray, channels: int, where: str) -> np.ndarray:
     raise ValueError(f"{where}: {c}-channel image, the network makes {channels}-channel images")
 
 
-def load_images(paths: str | Path | Sequence[str | Path], *, resolution: int | None = None, channels: int | None = None,
+def load_images(paths: str | Path | Sequence[str | Path], *, resolution: int | tuple[int, int] | None = None,
+                channels: int | None = None,
                 max_images: int | None = None) -> tuple[torch.Tensor, list[str]]:
     """Read images from files, folders and zips: ``(uint8 [N, C, H, W], names)``.
 
     Args:
         paths: One path or several; a folder or zip contributes all its images (sorted by name).
-        resolution: Required size (``ValueError`` otherwise); ``None`` = any, but all equal.
+        resolution: Required size, a side or ``(height, width)`` (``ValueError`` otherwise); ``None`` = any, but all
+            equal.
         channels: Convert to this many channels (alpha dropped, grey repeated).
         max_images: Keep at most this many (the first ones).
 
@@ -65,10 +67,11 @@ def load_images(paths: str | Path | Sequence[str | Path], *, resolution: int | N
         raise ValueError(f"no images found in {', '.join(map(str, paths))}")
     images = images[:max_images] if max_images is not None else images
     names = names[:len(images)]
+    size = (resolution, resolution) if isinstance(resolution, int) else resolution
     for img, name in zip(images, names):
-        if resolution is not None and img.shape[1:] != (resolution, resolution):
+        if size is not None and img.shape[1:] != tuple(size):
             raise ValueError(f"{name}: image is {img.shape[2]}x{img.shape[1]}, the network makes "
-                             f"{resolution}x{resolution} (resize it first, e.g. with `ganforge dataset`)")
+                             f"{size[1]}x{size[0]} (resize it first, e.g. with `ganforge dataset`)")
         if img.shape[1:] != images[0].shape[1:]:
             raise ValueError(f"{name}: image size {img.shape[1:]} differs from {names[0]} {images[0].shape[1:]}")
     if channels is not None:

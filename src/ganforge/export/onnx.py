@@ -153,7 +153,8 @@ def export_onnx(
         raise ValueError(f"the exporter wrote opset {got}, not the requested {opset}")
     meta = {"producer": f"ganforge {__version__}", "part": part, "truncation_psi": str(truncation_psi),
             "truncation_cutoff": str(truncation_cutoff), "noise_mode": noise_mode,
-            "img_resolution": str(G.img_resolution), "img_channels": str(G.img_channels)}
+            "img_resolution": str(G.img_resolution), "img_height": str(G.img_shape[0]),
+            "img_width": str(G.img_shape[1]), "img_channels": str(G.img_channels)}
     for key, value in meta.items():
         proto.metadata_props.add(key=f"ganforge.{key}", value=value)
     onnx.save(proto, str(path))

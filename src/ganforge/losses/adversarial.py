@@ -48,6 +48,8 @@ class AdversarialLoss:
         d_pair_loss: ``(real_logits, fake_logits) -> (d_real [N], d_fake [N])`` likewise.
         weight_clip: Clip D's parameters to ``[-c, c]`` after every D step (WGAN's Lipschitz constraint).
         implied_reg: A regulariser this loss is defined with (``wgan-gp`` -> ``"wgan_gp"``), added when not given.
+        default_r1: Whether R1 is on by default (``False`` for the WGANs, whose Lipschitz constraint is their own:
+            weight clipping or the gradient penalty; ``--gamma`` still turns R1 on).
         threshold: The logit that separates "real" from "fake" decisions (for D accuracy diagnostics).
     """
 
@@ -59,6 +61,7 @@ class AdversarialLoss:
     d_pair_loss: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]] | None = None
     weight_clip: float | None = None
     implied_reg: str | None = None
+    default_r1: bool = True
     threshold: float = 0.0
 
     def __post_init__(self) -> None:
@@ -195,8 +198,9 @@ _LSS_G, _LSS_R, _LSS_F = lsgan_losses(-1.0, 1.0, 0.0)
 
 ADVERSARIAL_LOSSES.register("nonsaturating", AdversarialLoss("nonsaturating", g_loss=nonsaturating_g_loss, **_LOGISTIC))
 ADVERSARIAL_LOSSES.register("minimax", AdversarialLoss("minimax", g_loss=minimax_g_loss, **_LOGISTIC))
-ADVERSARIAL_LOSSES.register("wgan", AdversarialLoss("wgan", weight_clip=0.01, **_WGAN))
-ADVERSARIAL_LOSSES.register("wgan-gp", AdversarialLoss("wgan-gp", implied_reg="wgan_gp", **_WGAN))
+ADVERSARIAL_LOSSES.register("wgan", AdversarialLoss("wgan", weight_clip=0.01, default_r1=False, **_WGAN))
+ADVERSARIAL_LOSSES.register("wgan-gp", AdversarialLoss("wgan-gp", implied_reg="wgan_gp", default_r1=False,
+                                                                **_WGAN))
 ADVERSARIAL_LOSSES.register("lsgan", AdversarialLoss("lsgan", g_loss=_LS_G, d_real_loss=_LS_R, d_fake_loss=_LS_F,
                                                      threshold=0.5))
 ADVERSARIAL_LOSSES.register("lsgan-sym", AdversarialLoss("lsgan-sym", g_loss=_LSS_G, d_real_loss=_LSS_R,

@@ -95,26 +95,31 @@ def _to_rgb_float(images: ArrayLike) -> torch.Tensor:
     return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
 
 
-def _draw_corners(num_images: int, size: int, rng: np.random.Generator) -> torch.Tensor:
-    """Top-left corners ``[N, 128, 2]`` (y, x) of neighbourhoods whose centres are uniform in ``[3, size − 4]``."""
+def _draw_corners(num_images: int, size: int | tuple[int, int], rng: np.random.Generator) -> torch.Tensor:
+    """Top-left corners ``[N, 128, 2]`` (y, x) of neighbourhoods whose centres are uniform in ``[3, side − 4]``
+    (``size``: the side of a square level, or its ``(height, width)``)."""
     half = NHOOD_SIZE // 2
-    return torch.from_numpy(rng.integers(half, size - half, size=(num_images, NHOODS_PER_IMAGE, 2)) - half)
+    height, width = (size, size) if isinstance(size, int) else size
+    if height == width:  # one draw for both coordinates (the square case's stream, unchanged)
+        return torch.from_numpy(rng.integers(half, height - half, size=(num_images, NHOODS_PER_IMAGE, 2)) - half)
+    high = np.array([height - half, width - half])
+    return torch.from_numpy(rng.integers(half, high, size=(num_images, NHOODS_PER_IMAGE, 2)) - half)
 
 
 def _descriptors(level: torch.Tensor, corners: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-    """7×7 neighbourhoods of one level. ``level: [N, C, S, S]``, ``corners: [N, 128, 2]`` -> ``[N * 128, C, 7, 7]``.
+    """7×7 neighbourhoods of one level. ``level: [N, C, H, W]``, ``corners: [N, 128, 2]`` -> ``[N * 128, C, 7, 7]``.
 
     A strided view puts one window ``[C, 7, 7]`` at every flat offset of the level (no copy), so all patches are one
     ``index_select`` by the offsets of their top-left corners, written into ``out`` when given (reused buffers).
     """
     level = level.contiguous()
-    n, c, s, _ = level.shape
+    n, c, h, w = level.shape
     k = NHOOD_SIZE
     flat = level.reshape(-1)
-    span = (c - 1) * s * s + (k - 1) * s + k  # elements one window covers, from its first to its last
-    windows = flat.as_strided((flat.numel() - span + 1, c, k, k), (1, s * s, s, 1))
+    span = (c - 1) * h * w + (k - 1) * w + k  # elements one window covers, from its first to its last
+    windows = flat.as_strided((flat.numel() - span + 1, c, k, k), (1, h * w, w, 1))
     corners = corners.to(level.device)
-    offsets = (torch.arange(n, device=level.device)[:, None] * (c * s * s) + corners[:, :, 0] * s + corners[:, :, 1])
+    offsets = (torch.arange(n, device=level.device)[:, None] * (c * h * w) + corners[:, :, 0] * w + corners[:, :, 1])
     if out is None:
         return torch.index_select(windows, 0, offsets.reshape(-1))
     return torch.index_select(windows, 0, offsets.reshape(-1), out=out)
@@ -148,10 +153,10 @@ def _normalize(desc: torch.Tensor) -> torch.Tensor:
 
 
 def _pyramids(images: torch.Tensor, num_levels: int, batch_size: int, device: torch.device) -> list[torch.Tensor]:
-    """Laplacian pyramid levels ``[N, 3, S, S]`` of a whole image set, finest first, built ``batch_size`` images at a
+    """Laplacian pyramid levels ``[N, 3, H, W]`` of a whole image set, finest first, built ``batch_size`` images at a
     time."""
-    n, res = images.shape[0], images.shape[2]
-    levels = [torch.empty(n, 3, res >> i, res >> i, device=device) for i in range(num_levels)]
+    n, height, width = images.shape[0], images.shape[2], images.shape[3]
+    levels = [torch.empty(n, 3, height >> i, width >> i, device=device) for i in range(num_levels)]
     for start in range(0, n, batch_size):
         pyramid = laplacian_pyramid(images[start : start + batch_size].to(device), num_levels)
         for level, part in zip(levels, pyramid):
@@ -273,7 +278,8 @@ def swd(
     """ProGAN sliced Wasserstein distance between two equal-size image sets.
 
     Args:
-        real_images: ``[N, C, H, W]`` real images on [0, 255] (uint8 or float), C in {1, 3}, H = W a power of two.
+        real_images: ``[N, C, H, W]`` real images on [0, 255] (uint8 or float), C in {1, 3}, H and W powers of two
+            (non-square images: levels halve both sides until the shorter one would go below ``min_resolution``).
         fake_images: ``[N, C, H, W]`` generated images, same N and size.
         seed: Seed of the patch positions and projection directions; the result is deterministic given it.
         min_resolution: Coarsest level (ProGAN: 16).
@@ -282,25 +288,25 @@ def swd(
         sorter: How projections are sorted (see :func:`sliced_wasserstein`); ``None`` picks the fastest available.
 
     Returns:
-        ``{'SWDx1e3_<res>': value, ..., 'SWDx1e3_avg': mean}``, finest level first.
+        ``{'SWDx1e3_<res>': value, ..., 'SWDx1e3_avg': mean}``, finest level first (``res``: the longer side).
     """
     sorter = _pick_sorter(torch.device(device), sorter)
     real, fake = _to_rgb_float(real_images), _to_rgb_float(fake_images)
     if real.shape != fake.shape:
         raise ValueError(f"both sets must have the same shape, got {tuple(real.shape)} and {tuple(fake.shape)}")
-    res = real.shape[2]
-    if real.shape[3] != res or res < min_resolution or res & (res - 1):
-        raise ValueError(f"images must be square with a power-of-two size >= {min_resolution}, got {res}")
-    resolutions = []
-    r = res
-    while r >= min_resolution:
-        resolutions.append(r)
-        r //= 2
+    height, width = real.shape[2], real.shape[3]
+    if min(height, width) < min_resolution or height & (height - 1) or width & (width - 1):
+        raise ValueError(f"images must have power-of-two sides >= {min_resolution}, got {width}x{height}")
+    shapes = []
+    while min(height, width) >= min_resolution:
+        shapes.append((height, width))
+        height, width = height // 2, width // 2
+    resolutions = [max(shape) for shape in shapes]
     position_seed, direction_seed = np.random.SeedSequence(seed).spawn(2)
     # Both sets use the same patch positions (image i, level l gets the same centres in either set): for independent
     # sets this has the same distribution as ProGAN's independent draws, and it makes swd(x, x) exactly 0.
     pos_rng = np.random.default_rng(position_seed)
-    corners = [_draw_corners(real.shape[0], r, pos_rng) for r in resolutions]
+    corners = [_draw_corners(real.shape[0], s[0] if s[0] == s[1] else s, pos_rng) for s in shapes]
     device = torch.device(device)
     levels = [_pyramids(images, len(resolutions), batch_size, device) for images in (real, fake)]
     # One level at a time, through reused buffers: descriptors [N·128, 3, 7, 7] and projections [128, N·128] per set.

@@ -27,6 +27,8 @@ class FamilyContext:
     c_dim: int
     """Label width the model gets (0 when the run is unconditional)."""
     batch_gpu: int
+    init_res: tuple[int, int] = (4, 4)
+    """``(height, width)`` of the first block: (4, 4) for square images (``models.checks.init_res_for``)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class FamilySpec:
     length 2 every 4 minibatches)."""
     schedule_targets: tuple[str, ...] = ()
     """Hyper-parameters of the family that can follow a schedule (a growing model's ``fade_alpha``)."""
+    non_square: bool = False
+    """The family's config has ``init_res`` (the first block's ``(height, width)``) and trains non-square images."""
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,13 @@ class GeneratorNetwork(Network):
     c_dim: int
     img_resolution: int
     img_channels: int
+    init_res: tuple[int, int] = (4, 4)
+    """``(height, width)`` of the first block: ``(4, 4)`` for square images (see :attr:`img_shape`)."""
+
+    @property
+    def img_shape(self) -> tuple[int, int]:
+        """``(height, width)`` of the images: ``img_resolution`` is the longer side."""
+        return self.img_resolution * self.init_res[0] // 4, self.img_resolution * self.init_res[1] // 4
 
     @property
     def capabilities(self) -> GeneratorCaps:

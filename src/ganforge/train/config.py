@@ -27,6 +27,8 @@ class DataSection(Config):
     """Train a class-conditional model from the dataset labels (``--cond``)."""
     mirror: bool = False
     """Add x-flipped copies of the dataset (``--mirror``)."""
+    fingerprint: str | None = None
+    """What identifies the dataset (``ImageDataset.fingerprint``), recorded when the run starts; a resume checks it."""
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from ganforge.data import ImageDataset
 from ganforge.train import diagnostics, evaluation, setup, transfer
 from ganforge.train.ada import AdaTuner
-from ganforge.train.checkpoint import (capture_rng_state, load_checkpoint, prune_checkpoints, resolve_resume,
+from ganforge.train.checkpoint import (capture_rng_state, load_checkpoint, prune_checkpoints,
                                        restore_rng_state, save_checkpoint)
 from ganforge.train.config import TrainConfig
+from ganforge.train.resume import check_dataset, for_resume, pick_checkpoint
 from ganforge.train.distributed import DistEnv, average_gradients, init_distributed
 from ganforge.train.ema import ema_beta, update_ema
 from ganforge.train.hparams import HyperParams, set_optimizer_hparams
@@ -45,11 +47,16 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
     env = env or init_distributed(cfg.run.device)
     if cfg.run.num_threads:
         torch.set_num_threads(cfg.run.num_threads)
-    ckpt = None
+    ckpt, notes = None, []
     if resume is not None:
-        ckpt = load_checkpoint(resolve_resume(resume, cfg.run.outdir))
-        cfg = setup.for_resume(cfg, ckpt.config)
-    dataset = setup.open_dataset(cfg)
+        wanted = ImageDataset(cfg.data.path).fingerprint() if cfg.data.path else None
+        path, notes = pick_checkpoint(resume, cfg.run.outdir, wanted)
+        ckpt = load_checkpoint(path)
+        cfg = for_resume(cfg, ckpt.config)
+    dataset = setup.open_dataset(cfg, resuming=ckpt is not None)
+    if ckpt is not None:
+        check_dataset(cfg, dataset.fingerprint(), ckpt.path)
+    cfg = replace(cfg, data=replace(cfg.data, fingerprint=dataset.fingerprint()))
     cfg, source = transfer.prepare(cfg, dataset) if ckpt is None else (cfg, None)  # --resume-from: a new run
     cfg = setup.resolve(cfg, dataset, env)
     run_dir = ckpt.path.parent if ckpt else _broadcast_run_dir(cfg, dataset.name, env)
@@ -68,9 +75,12 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
         setup.write_config(cfg, run_dir)
     ada.attach()  # the pipeline's p = the term's (initial --p, or the resumed run's)
     logger = RunLogger(run_dir, env, tensorboard=cfg.run.tensorboard)
+    for note in notes:
+        logger.log(note)
     logger.log(f"{'resuming' if ckpt else 'starting'} {run_dir} at {state.cur_nimg / 1000:.1f} kimg of "
                f"{cfg.run.kimg:g}; {len(dataset)} images {tuple(dataset.image_shape)}; batch {cfg.run.batch} "
                f"({cfg.run.batch_gpu}/pass x {env.world_size} processes); device {env.device}")
+    logger.log(setup.describe_loss(cfg))
     grid_z, grid_c = grid_latents(cfg.run.grid_size, nets.G.z_dim, nets.G.c_dim, env.device)
     if ckpt is None:
         _write_initial_grids(cfg, dataset, nets, grid_z, grid_c, logger, run_dir)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ganforge.losses.regularizers import RegConfig
-from ganforge.models import FamilyContext, check_discriminator, get_family
+from ganforge.models import FamilyContext, check_discriminator, get_family, list_models
+from ganforge.models.checks import block_shape
 from ganforge.registry import Registry
 from ganforge.train.config import TrainConfig
 
@@ -112,7 +113,7 @@ def _fill(value: Any, preset: Any) -> Any:
 
 def resolve_regs(cfg: TrainConfig, preset: Preset, family: str, resolution: int, batch: int) -> tuple[RegConfig, ...]:
     """Every regulariser entry with its weight and interval, in evaluation order: R1 (weight from the preset, else the
-    auto gamma ``0.0002 * res^2 / batch``), the family's defaults (StyleGAN2: path length), the other entries in the
+    auto gamma ``0.0002 * res^2 / batch``; off for losses with ``default_r1=False`` unless given), the family's defaults (StyleGAN2: path length), the other entries in the
     order given, then the term the loss implies (``wgan-gp`` -> ``wgan_gp``)."""
     from ganforge.losses.adversarial import get_adversarial_loss
     from ganforge.losses.regularizers import REGULARIZERS
@@ -120,7 +121,8 @@ def resolve_regs(cfg: TrainConfig, preset: Preset, family: str, resolution: int,
     preset_regs = {r["name"]: r for r in preset.values.get("loss", {}).get("regs", [])}
     family_regs = {name: (weight, interval) for name, weight, interval in get_family(family).default_regs}
     given = {r.name: r for r in cfg.loss.regs}
-    implied = get_adversarial_loss(cfg.loss.adversarial).implied_reg
+    loss = get_adversarial_loss(cfg.loss.adversarial)
+    implied = loss.implied_reg
     names = ["r1", *family_regs, *[n for n in given if n != "r1" and n not in family_regs]]
     if implied is not None and implied not in names:
         names.append(implied)
@@ -128,6 +130,8 @@ def resolve_regs(cfg: TrainConfig, preset: Preset, family: str, resolution: int,
     for name in names:
         entry = given.get(name, RegConfig(name))
         weight, interval = entry.weight, entry.interval
+        if weight is None and name == "r1" and not loss.default_r1:
+            weight = 0.0  # the WGANs bring their own Lipschitz constraint; --gamma turns R1 on
         if weight is None:
             weight = preset_regs.get(name, {}).get("weight")
         if weight is None:
@@ -139,7 +143,13 @@ def resolve_regs(cfg: TrainConfig, preset: Preset, family: str, resolution: int,
     return tuple(out)
 
 
-def resolve_config(cfg: TrainConfig, *, resolution: int, img_channels: int, c_dim: int, num_gpus: int = 1) -> TrainConfig:
+def _size(resolution: int, init_res) -> str:
+    height, width = block_shape(resolution, tuple(init_res))
+    return f"{width}x{height}px"
+
+
+def resolve_config(cfg: TrainConfig, *, resolution: int, img_channels: int, c_dim: int, num_gpus: int = 1,
+                   init_res: tuple[int, int] = (4, 4)) -> TrainConfig:
     """Fill every ``None`` of ``cfg`` from its preset, the model family, the dataset shape and the process count."""
     if num_gpus < 1:
         raise ValueError(f"num_gpus must be >= 1, got {num_gpus}")
@@ -160,12 +170,15 @@ def resolve_config(cfg: TrainConfig, *, resolution: int, img_channels: int, c_di
         raise ValueError(f"--batch {batch} must be a multiple of --batch-gpu {batch_gpu} x {num_gpus} processes")
     arch = cfg.model.arch
     if arch is None:
+        if tuple(init_res) != (4, 4) and not spec.non_square:
+            raise ValueError(f"model family {family!r} trains square images only (the dataset is non-square); "
+                             f"non-square families: {', '.join(n for n in list_models() if get_family(n).non_square)}")
         ctx = FamilyContext(resolution=resolution, img_channels=img_channels, c_dim=c_dim if cfg.data.cond else 0,
-                            batch_gpu=batch_gpu)
+                            batch_gpu=batch_gpu, init_res=tuple(init_res))
         arch = spec.defaults(ctx, {**preset.model_hints, **cfg.model.overrides})
-    elif (arch.img_resolution, arch.img_channels) != (resolution, img_channels):
-        raise ValueError(f"model is {arch.img_resolution}px x {arch.img_channels} channels but the dataset is "
-                         f"{resolution}px x {img_channels} channels")
+    elif (arch.img_resolution, arch.img_channels, tuple(arch.init_res)) != (resolution, img_channels, tuple(init_res)):
+        raise ValueError(f"model is {_size(arch.img_resolution, arch.init_res)} x {arch.img_channels} channels but the "
+                         f"dataset is {_size(resolution, init_res)} x {img_channels} channels")
     d_name = check_discriminator(family, cfg.model.d)
     lr = 0.002 if resolution >= 1024 else 0.0025
     optim = _fill(cfg.optim.to_dict(), pv.get("optim", {}))

@@ -18,6 +18,7 @@ from ganforge.losses.adversarial import get_adversarial_loss
 from ganforge.losses.objective import GANObjective
 from ganforge.losses.regularizers import ActiveReg, resolve_regs
 from ganforge.models import build_discriminator, build_generator
+from ganforge.models.checks import init_res_for
 from ganforge.models.network import generator_caps
 from ganforge.train import transfer
 from ganforge.train.ada import build_run_augment
@@ -80,25 +81,31 @@ class TrainState:
         self.sampler.load_state_dict(data["sampler"])
 
 
-def open_dataset(cfg: TrainConfig) -> ImageDataset:
+def open_dataset(cfg: TrainConfig, *, resuming: bool = False) -> ImageDataset:
     """The training set (labels when ``--cond``, doubled with x-flips when ``--mirror``)."""
     data = cfg.data
     if not data.path:
         raise ValueError("--data is required: a dataset folder or zip made by 'ganforge dataset'")
+    if resuming and not Path(data.path).exists():
+        raise ValueError(f"--resume: the run's dataset {data.path} is not there any more; pass --data with where it "
+                         f"lies now (its fingerprint is checked)")
     dataset = ImageDataset(data.path, use_labels=data.cond, xflip=data.mirror)
     if data.cond and dataset.label_dim == 0:
         raise ValueError(f"--cond needs labels, but {data.path} has none (make it with 'ganforge dataset --labels ...')")
-    channels, height, width = dataset.image_shape
-    if height != width or height & (height - 1) or height < 4:
-        raise ValueError(f"{data.path}: images are {width}x{height}; the models need square power-of-two images")
+    _, height, width = dataset.image_shape
+    try:
+        init_res_for(height, width)
+    except ValueError as exc:
+        raise ValueError(f"{data.path}: {exc}") from None
     return dataset
 
 
 def resolve(cfg: TrainConfig, dataset: ImageDataset, env: DistEnv) -> TrainConfig:
     """The concrete config of the run (preset + dataset shape + process count)."""
-    channels, resolution, _ = dataset.image_shape
+    channels, height, width = dataset.image_shape
+    resolution, init_res = init_res_for(height, width)
     return resolve_config(cfg, resolution=resolution, img_channels=channels, c_dim=dataset.label_dim,
-                          num_gpus=env.world_size)
+                          num_gpus=env.world_size, init_res=init_res)
 
 
 def new_run_dir(cfg: TrainConfig, dataset_name: str) -> Path:
@@ -178,6 +185,22 @@ def run_regs(cfg: TrainConfig, G: torch.nn.Module | None = None) -> tuple[Active
     return regs
 
 
+def describe_loss(cfg: TrainConfig) -> str:
+    """One log line: the adversarial loss and every regulariser with its weight and interval, or why it is off."""
+    from ganforge.losses.adversarial import get_adversarial_loss
+
+    loss = get_adversarial_loss(cfg.loss.adversarial)
+    parts = []
+    for reg in cfg.loss.regs:
+        if reg.weight:
+            parts.append(f"{reg.name} {reg.weight:g} {'every step' if reg.interval <= 1 else f'every {reg.interval}'}")
+        elif reg.name == "r1" and not loss.default_r1:
+            parts.append(f"r1 off ({loss.name} has its own Lipschitz constraint; --gamma turns R1 on)")
+        else:
+            parts.append(f"{reg.name} off (weight 0)")
+    return f"loss {loss.name}; regularisers: {', '.join(parts) or 'none'}"
+
+
 def build_terms(cfg: TrainConfig, nets: Nets, device: torch.device | str = "cpu") -> TermSet:
     """The run's stateful terms: those of its regularisers (path length, LeCam), G's ``w_avg`` when it tracks one,
     and the augmentation state (p)."""
@@ -203,19 +226,3 @@ def build_objective(cfg: TrainConfig, device: torch.device | str = "cpu", nets: 
         pl_decay=cfg.loss.pl_decay, style_mixing_prob=cfg.loss.style_mixing_prob if has_mapping else 0.0, state=state,
         augment=build_run_augment(cfg.augment, torch.device(device)),
     )
-
-
-RESUMABLE_OPTIONS = ("run.kimg", "run.device", "run.num_threads", "run.progress", "metrics.names", "metrics.ticks",
-                     "metrics.inception", "metrics.vgg16", "metrics.lpips", "metrics.cache")
-"""The options a resume takes from the command line; everything else comes from the checkpoint's config."""
-
-
-def for_resume(cfg: TrainConfig, saved: dict) -> TrainConfig:
-    """The saved config of a run, with the :data:`RESUMABLE_OPTIONS` that ``cfg`` sets (not None, not empty)."""
-    out = TrainConfig.from_dict(saved)
-    for option in RESUMABLE_OPTIONS:
-        section, name = option.split(".")
-        value = getattr(getattr(cfg, section), name)
-        if value not in (None, ()):
-            out = replace(out, **{section: replace(getattr(out, section), **{name: value})})
-    return out

@@ -18,14 +18,14 @@ def _channels(cfg: DCGANConfig) -> dict[int, int]:
 def build_generator(cfg: DCGANConfig) -> Generator:
     """The generator of ``cfg``."""
     return Generator(z_dim=cfg.z_dim, c_dim=cfg.c_dim, img_resolution=cfg.img_resolution, img_channels=cfg.img_channels,
-                     channels=_channels(cfg), block=cfg.block, depth=cfg.depth)
+                     channels=_channels(cfg), block=cfg.block, depth=cfg.depth, init_res=cfg.init_res)
 
 
 def build_discriminator(cfg: DCGANConfig) -> Discriminator:
     """The discriminator of ``cfg``."""
     return Discriminator(c_dim=cfg.c_dim, img_resolution=cfg.img_resolution, img_channels=cfg.img_channels,
                          channels=_channels(cfg), block=cfg.block, depth=cfg.depth, norm=cfg.d_norm,
-                         spectral_norm=cfg.spectral_norm)
+                         spectral_norm=cfg.spectral_norm, init_res=cfg.init_res)
 
 
 OVERRIDE_KEYS = ("z_dim", "channel_base", "channel_max", "spectral_norm")
@@ -38,14 +38,16 @@ def _defaults(name: str):
         known = {k: v for k, v in overrides.items() if k in OVERRIDE_KEYS and v is not None}
         known.setdefault("channel_base", 8192)
         known["d_norm"] = "none" if known.get("spectral_norm") else "batch"
-        return DCGANConfig.from_dict({"name": name, "img_resolution": ctx.resolution, "img_channels": ctx.img_channels,
+        return DCGANConfig.from_dict({"name": name, "img_resolution": ctx.resolution, "init_res": ctx.init_res,
+                                      "img_channels": ctx.img_channels,
                                       "c_dim": ctx.c_dim, **known})
     return defaults
 
 
 for _name in BLOCK_OF:
     FAMILIES.register(_name, FamilySpec(DCGANConfig, build_generator, default_d=_name, defaults=_defaults(_name),
-                                        override_keys=OVERRIDE_KEYS, default_preset="dcgan"))
+                                        override_keys=OVERRIDE_KEYS, default_preset="dcgan",
+                                        non_square=True))
     DISCRIMINATORS.register(_name, DiscriminatorSpec(build_discriminator, families=(_name,)))
 
 __all__ = ["DCGANConfig", "Generator", "Discriminator", "apply_spectral_norm", "build_generator", "build_discriminator"]

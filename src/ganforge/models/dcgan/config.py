@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ganforge.config import Config
-from ganforge.models.checks import check_channels, check_non_negative, check_resolution
+from ganforge.models.checks import check_channels, check_init_res, check_non_negative, check_resolution
 
 BLOCK_OF = {"dcgan": "plain", "dcgan-resnet": "resnet", "dcgan-csp": "csp"}
 """Registered model name -> block type of its G and D stages."""
@@ -33,9 +33,12 @@ class DCGANConfig(Config):
     """Normalisation in D's blocks (the DCGAN paper: batch norm; use 'none' with spectral norm or WGAN-GP)."""
     spectral_norm: bool = False
     """Spectral normalisation (Miyato et al. 2018) on every conv / linear weight of D."""
+    init_res: tuple[int, int] = (4, 4)
+    """(height, width) of G's stem and D's last map: (4, 4) square; images are img_resolution * init_res / 4."""
 
     def __post_init__(self) -> None:
         check_resolution("img_resolution", self.img_resolution, minimum=8)
+        check_init_res("init_res", self.init_res)
         check_channels("img_channels", self.img_channels)
         check_non_negative("c_dim", self.c_dim)
         for field in ("z_dim", "channel_base", "channel_max", "depth"):

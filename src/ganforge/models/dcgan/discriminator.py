@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ganforge.models.checks import block_shape, check_init_res
 from ganforge.models.dcgan.blocks import make_stage
 from ganforge.models.network import Network
 from ganforge.nn.shape import assert_shape
@@ -19,8 +20,10 @@ class Discriminator(Network):
     """
 
     def __init__(self, c_dim: int, img_resolution: int, img_channels: int, channels: dict[int, int],
-                 block: str = "plain", depth: int = 1, norm: str = "batch", spectral_norm: bool = False) -> None:
+                 block: str = "plain", depth: int = 1, norm: str = "batch", spectral_norm: bool = False,
+                 init_res: tuple[int, int] = (4, 4)) -> None:
         super().__init__()
+        self.init_res = check_init_res("init_res", init_res)
         self.c_dim, self.img_resolution, self.img_channels = c_dim, img_resolution, img_channels
         self.from_rgb = nn.Sequential(nn.Conv2d(img_channels, channels[img_resolution], 3, 1, 1), nn.LeakyReLU(0.2))
         stages, res = [], img_resolution
@@ -28,14 +31,14 @@ class Discriminator(Network):
             stages.append(make_stage(block, channels[res], channels[res // 2], up=False, norm=norm, depth=depth))
             res //= 2
         self.stages = nn.Sequential(*stages)
-        features = channels[4] * 16
+        features = channels[4] * self.init_res[0] * self.init_res[1]
         self.fc = nn.Linear(features, 1)
         self.embed = nn.Linear(c_dim, features, bias=False) if c_dim > 0 else None
         if spectral_norm:
             apply_spectral_norm(self)
 
     def forward(self, img: torch.Tensor, c: torch.Tensor | None = None, **_kwargs) -> torch.Tensor:
-        assert_shape(img, [None, self.img_channels, self.img_resolution, self.img_resolution])
+        assert_shape(img, [None, self.img_channels, *block_shape(self.img_resolution, self.init_res)])
         h = self.stages(self.from_rgb(img)).flatten(1)  # [N, C4 * 16]
         logits = self.fc(h)  # [N, 1]
         if self.embed is not None:

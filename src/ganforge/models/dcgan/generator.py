@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ganforge.models.checks import check_init_res
 from ganforge.models.dcgan.blocks import make_stage
 from ganforge.models.network import GeneratorNetwork
 from ganforge.nn.shape import assert_shape
@@ -19,13 +20,14 @@ class Generator(GeneratorNetwork):
     """
 
     def __init__(self, z_dim: int, c_dim: int, img_resolution: int, img_channels: int, channels: dict[int, int],
-                 block: str = "plain", depth: int = 1) -> None:
+                 block: str = "plain", depth: int = 1, init_res: tuple[int, int] = (4, 4)) -> None:
         super().__init__()
+        self.init_res = check_init_res("init_res", init_res)
         self.z_dim, self.c_dim = z_dim, c_dim
         self.img_resolution, self.img_channels = img_resolution, img_channels
         self.embed = nn.Linear(c_dim, z_dim, bias=False) if c_dim > 0 else None
         in_dim = z_dim * 2 if c_dim > 0 else z_dim
-        self.stem = nn.Sequential(nn.ConvTranspose2d(in_dim, channels[4], 4, 1, 0, bias=False),
+        self.stem = nn.Sequential(nn.ConvTranspose2d(in_dim, channels[4], self.init_res, 1, 0, bias=False),
                                   nn.BatchNorm2d(channels[4]), nn.ReLU())
         stages, res = [], 4
         while res < img_resolution:
@@ -40,6 +42,6 @@ class Generator(GeneratorNetwork):
             if c is None:
                 raise ValueError(f"this generator is conditional (c_dim={self.c_dim}): pass labels c")
             z = torch.cat([z, self.embed(c.to(z.dtype))], dim=1)  # [N, 2 * z_dim]
-        x = self.stem(z[:, :, None, None])  # [N, C4, 4, 4]
-        x = self.stages(x)  # [N, C_R, R, R]
-        return torch.tanh(self.to_rgb(x))  # [N, img_channels, R, R]
+        x = self.stem(z[:, :, None, None])  # [N, C4, *init_res]
+        x = self.stages(x)  # [N, C_R, H, W]
+        return torch.tanh(self.to_rgb(x))  # [N, img_channels, H, W]

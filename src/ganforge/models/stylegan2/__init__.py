@@ -16,6 +16,7 @@ def build_generator(cfg: StyleGAN2Config) -> Generator:
         mapping_lr_multiplier=cfg.mapping_lr_multiplier, w_avg_beta=cfg.w_avg_beta,
         channel_base=cfg.channel_base, channel_max=cfg.channel_max, architecture=cfg.g_architecture,
         conv_clamp=cfg.conv_clamp, num_fp16_res=cfg.num_fp16_res, resample_filter=cfg.resample_filter,
+        init_res=cfg.init_res,
     )
 
 
@@ -26,7 +27,7 @@ def build_discriminator(cfg: StyleGAN2Config) -> Discriminator:
         architecture=cfg.d_architecture, channel_base=cfg.channel_base, channel_max=cfg.channel_max,
         conv_clamp=cfg.conv_clamp, cmap_dim=cfg.cmap_dim, mbstd_group_size=cfg.mbstd_group_size,
         mbstd_num_channels=cfg.mbstd_num_channels, mapping_layers=cfg.d_mapping_layers,
-        resample_filter=cfg.resample_filter,
+        resample_filter=cfg.resample_filter, init_res=cfg.init_res,
     )
 
 
@@ -40,12 +41,13 @@ def defaults(ctx: FamilyContext, overrides: dict) -> StyleGAN2Config:
     known = {k: v for k, v in overrides.items() if k in OVERRIDE_KEYS and v is not None}
     known.setdefault("channel_base", 32768 if ctx.resolution >= 512 else 16384)
     known["mbstd_group_size"] = min(known.get("mbstd_group_size") or min(ctx.batch_gpu, 4), ctx.batch_gpu)
-    return StyleGAN2Config.from_dict({"name": "stylegan2", "img_resolution": ctx.resolution,
+    return StyleGAN2Config.from_dict({"name": "stylegan2", "img_resolution": ctx.resolution, "init_res": ctx.init_res,
                                       "img_channels": ctx.img_channels, "c_dim": ctx.c_dim, **known})
 
 
 FAMILIES.register("stylegan2", FamilySpec(StyleGAN2Config, build_generator, default_d="stylegan2", defaults=defaults,
-                                          override_keys=OVERRIDE_KEYS, default_regs=(("pl", 2.0, 4),)))
+                                          override_keys=OVERRIDE_KEYS, default_regs=(("pl", 2.0, 4),),
+                                          non_square=True))
 DISCRIMINATORS.register("stylegan2", DiscriminatorSpec(build_discriminator, families=("stylegan2",)))
 
 __all__ = ["StyleGAN2Config", "Generator", "Discriminator", "MappingNetwork", "SynthesisNetwork",

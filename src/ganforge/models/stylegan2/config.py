@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ganforge.config import Config
-from ganforge.models.checks import check_channels, check_non_negative, check_resolution
+from ganforge.models.checks import check_channels, check_init_res, check_non_negative, check_resolution
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,13 @@ class StyleGAN2Config(Config):
     d_mapping_layers: int = 8
     """Depth of D's label-embedding MLP (conditional only)."""
     resample_filter: tuple[float, ...] = (1.0, 3.0, 3.0, 1.0)
+    init_res: tuple[int, int] = (4, 4)
+    """(height, width) of the first block: (4, 4) square; images are img_resolution * init_res / 4 (e.g. (2, 4):
+    128x64 images at img_resolution 128)."""
 
     def __post_init__(self) -> None:
         check_resolution("img_resolution", self.img_resolution)
+        check_init_res("init_res", self.init_res)
         check_channels("img_channels", self.img_channels)
         for field in ("c_dim", "z_dim", "num_fp16_res", "mbstd_num_channels"):
             check_non_negative(field, getattr(self, field))

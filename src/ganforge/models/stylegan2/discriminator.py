@@ -7,7 +7,8 @@ from typing import Sequence
 
 import torch
 
-from ganforge.models.checks import check_channels, check_choice, check_non_negative, check_resolution
+from ganforge.models.checks import (block_shape, check_channels, check_choice, check_init_res, check_non_negative,
+                                   check_resolution)
 from ganforge.models.network import Network
 from ganforge.models.stylegan2.mapping import MappingNetwork
 from ganforge.nn.equalized import Conv2dLayer, FullyConnectedLayer
@@ -33,10 +34,12 @@ class DiscriminatorBlock(torch.nn.Module):
         activation: str = "lrelu",
         resample_filter: Sequence[float] = (1, 3, 3, 1),
         conv_clamp: float | None = None,
+        shape: tuple[int, int] | None = None,
     ):
         super().__init__()
         self.in_channels = in_channels
         self.resolution = resolution
+        self.shape = tuple(shape) if shape is not None else (resolution, resolution)  # input (height, width)
         self.img_channels = img_channels
         self.architecture = architecture
         self.register_buffer("resample_filter", setup_filter(resample_filter, separable=False))
@@ -51,7 +54,7 @@ class DiscriminatorBlock(torch.nn.Module):
     def forward(self, x: torch.Tensor | None, img: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Returns ``(x, img)`` at half this block's resolution (``img`` only for ``skip``)."""
         if self.in_channels == 0 or self.architecture == "skip":
-            assert_shape(img, [None, self.img_channels, self.resolution, self.resolution], "img")
+            assert_shape(img, [None, self.img_channels, *self.shape], "img")
             y = self.fromrgb(img)
             x = x + y if x is not None else y
             img = downsample2d(img, self.resample_filter) if self.architecture == "skip" else None
@@ -66,7 +69,8 @@ class DiscriminatorBlock(torch.nn.Module):
 
 
 class DiscriminatorEpilogue(torch.nn.Module):
-    """The 4x4 head: (FromRGB) + minibatch stddev + conv + fc + output (projected onto the label map)."""
+    """The 4x4 head (``init_res`` for non-square images): (FromRGB) + minibatch stddev + conv + fc + output (projected
+    onto the label map)."""
 
     def __init__(
         self,
@@ -79,23 +83,25 @@ class DiscriminatorEpilogue(torch.nn.Module):
         mbstd_num_channels: int = 1,
         activation: str = "lrelu",
         conv_clamp: float | None = None,
+        shape: tuple[int, int] | None = None,
     ):
         super().__init__()
         self.in_channels = in_channels
         self.cmap_dim = cmap_dim
         self.resolution = resolution
+        self.shape = tuple(shape) if shape is not None else (resolution, resolution)
         self.img_channels = img_channels
         self.architecture = architecture
         if architecture == "skip":
             self.fromrgb = Conv2dLayer(img_channels, in_channels, kernel_size=1, activation=activation)
         self.mbstd = MinibatchStdLayer(group_size=mbstd_group_size, num_channels=mbstd_num_channels) if mbstd_num_channels > 0 else None
         self.conv = Conv2dLayer(in_channels + mbstd_num_channels, in_channels, kernel_size=3, activation=activation, conv_clamp=conv_clamp)
-        self.fc = FullyConnectedLayer(in_channels * resolution**2, in_channels, activation=activation)
+        self.fc = FullyConnectedLayer(in_channels * self.shape[0] * self.shape[1], in_channels, activation=activation)
         self.out = FullyConnectedLayer(in_channels, 1 if cmap_dim == 0 else cmap_dim)
 
     def forward(self, x: torch.Tensor, img: torch.Tensor | None, cmap: torch.Tensor | None) -> torch.Tensor:
-        """``x: [N, in_channels, 4, 4]`` -> logits ``[N, 1]``."""
-        assert_shape(x, [None, self.in_channels, self.resolution, self.resolution], "x")
+        """``x: [N, in_channels, *shape]`` -> logits ``[N, 1]``."""
+        assert_shape(x, [None, self.in_channels, *self.shape], "x")
         if self.architecture == "skip":
             x = x + self.fromrgb(img)
         if self.mbstd is not None:
@@ -125,6 +131,8 @@ class Discriminator(Network):
         mbstd_num_channels: Minibatch-stddev features (0 disables).
         mapping_layers: Depth of the label-embedding MLP (conditional D only).
         resample_filter: FIR taps for down-sampling.
+        init_res: ``(height, width)`` of the last block's maps: ``(4, 4)`` for square images, ``(2, 4)`` for images
+            twice as wide as high (the input is ``img_resolution * init_res / 4``).
     """
 
     def __init__(
@@ -141,9 +149,11 @@ class Discriminator(Network):
         mbstd_num_channels: int = 1,
         mapping_layers: int = 8,
         resample_filter: Sequence[float] = (1, 3, 3, 1),
+        init_res: tuple[int, int] = (4, 4),
     ):
         super().__init__()
         check_non_negative("c_dim", c_dim)
+        self.init_res = check_init_res("init_res", init_res)
         check_resolution("img_resolution", img_resolution)
         check_channels("img_channels", img_channels)
         check_choice("architecture", architecture, ARCHITECTURES)
@@ -163,21 +173,22 @@ class Discriminator(Network):
         for res in self.block_resolutions:
             in_channels = channels[res] if res < img_resolution else 0
             block = DiscriminatorBlock(in_channels, channels[res], channels[res // 2], res, img_channels,
-                                       architecture=architecture, resample_filter=resample_filter, conv_clamp=conv_clamp)
+                                       architecture=architecture, resample_filter=resample_filter, conv_clamp=conv_clamp,
+                                       shape=block_shape(res, self.init_res))
             setattr(self, f"b{res}", block)
         if c_dim > 0:
             self.mapping = MappingNetwork(z_dim=0, c_dim=c_dim, w_dim=cmap_dim, num_ws=None, num_layers=mapping_layers, w_avg_beta=None)
         self.b4 = DiscriminatorEpilogue(channels[4], cmap_dim=cmap_dim, resolution=4, img_channels=img_channels,
                                         architecture=architecture, mbstd_group_size=mbstd_group_size,
-                                        mbstd_num_channels=mbstd_num_channels, conv_clamp=conv_clamp)
+                                        mbstd_num_channels=mbstd_num_channels, conv_clamp=conv_clamp, shape=self.init_res)
 
     def forward(self, img: torch.Tensor, c: torch.Tensor | None = None, channels_last: bool | None = None) -> torch.Tensor:
-        """``img: [N, img_channels, R, R]``, ``c: [N, c_dim]`` -> logits ``[N, 1]``.
+        """``img: [N, img_channels, H, W]``, ``c: [N, c_dim]`` -> logits ``[N, 1]``.
 
         ``channels_last``: activation memory format; ``None`` = channels-last on CPU, where oneDNN's convolutions
         (forward and backward) run about 10-20% faster in that layout. The result does not depend on it.
         """
-        assert_shape(img, [None, self.img_channels, self.img_resolution, self.img_resolution], "img")
+        assert_shape(img, [None, self.img_channels, *block_shape(self.img_resolution, self.init_res)], "img")
         if channels_last is None:
             channels_last = img.device.type == "cpu"
         if channels_last:

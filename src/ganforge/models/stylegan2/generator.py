@@ -49,6 +49,7 @@ class Generator(GeneratorNetwork):
         conv_clamp: float | None = None,
         num_fp16_res: int = 0,
         resample_filter: Sequence[float] = (1, 3, 3, 1),
+        init_res: tuple[int, int] = (4, 4),
     ):
         super().__init__()
         check_non_negative("z_dim", z_dim)
@@ -58,10 +59,12 @@ class Generator(GeneratorNetwork):
         self.w_dim = w_dim
         self.img_resolution = img_resolution
         self.img_channels = img_channels
+        self.init_res = tuple(init_res)
         # Synthesis is built first so that state_dict order matches the official layout.
         self.synthesis = SynthesisNetwork(
             w_dim, img_resolution, img_channels, channel_base=channel_base, channel_max=channel_max,
             architecture=architecture, conv_clamp=conv_clamp, num_fp16_res=num_fp16_res, resample_filter=resample_filter,
+            init_res=init_res,
         )
         self.num_ws = self.synthesis.num_ws
         self.mapping = MappingNetwork(

@@ -16,7 +16,8 @@ from typing import Sequence
 
 import torch
 
-from ganforge.models.checks import check_channels, check_choice, check_non_negative, check_resolution
+from ganforge.models.checks import (block_shape, check_channels, check_choice, check_init_res, check_non_negative,
+                                   check_resolution)
 from ganforge.nn.bias_act import activation_funcs, bias_act
 from ganforge.nn.equalized import Conv2dLayer, FullyConnectedLayer
 from ganforge.nn.fir import setup_filter
@@ -44,11 +45,13 @@ class SynthesisLayer(torch.nn.Module):
         activation: str = "lrelu",
         resample_filter: Sequence[float] = (1, 3, 3, 1),
         conv_clamp: float | None = None,
+        shape: tuple[int, int] | None = None,
     ):
         super().__init__()
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.resolution = resolution
+        self.shape = tuple(shape) if shape is not None else (resolution, resolution)  # output (height, width)
         self.up = up
         self.use_noise = use_noise
         self.activation = activation
@@ -58,17 +61,18 @@ class SynthesisLayer(torch.nn.Module):
         self.register_buffer("resample_filter", setup_filter(resample_filter, separable=False))
         self.weight = torch.nn.Parameter(torch.randn([out_channels, in_channels, kernel_size, kernel_size]))
         if use_noise:
-            self.register_buffer("noise_const", torch.randn([resolution, resolution]))
+            self.register_buffer("noise_const", torch.randn(list(self.shape)))
             self.noise_strength = torch.nn.Parameter(torch.zeros([]))
         self.bias = torch.nn.Parameter(torch.zeros([out_channels]))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random", fused_modconv: bool = False, gain: float = 1.0) -> torch.Tensor:
-        """``x: [N, in_channels, R/up, R/up]``, ``w: [N, w_dim]`` -> ``[N, out_channels, R, R]``."""
-        assert_shape(x, [None, self.in_channels, self.resolution // self.up, self.resolution // self.up], "x")
+        """``x: [N, in_channels, H/up, W/up]``, ``w: [N, w_dim]`` -> ``[N, out_channels, H, W]`` (``(H, W) = shape``)."""
+        height, width = self.shape
+        assert_shape(x, [None, self.in_channels, height // self.up, width // self.up], "x")
         styles = self.affine(w)  # [N, in_channels]
         noise = None
         if self.use_noise and noise_mode == "random":
-            noise = torch.randn([x.shape[0], 1, self.resolution, self.resolution], device=x.device, dtype=x.dtype) * self.noise_strength.to(x.dtype)
+            noise = torch.randn([x.shape[0], 1, height, width], device=x.device, dtype=x.dtype) * self.noise_strength.to(x.dtype)
         elif self.use_noise and noise_mode == "const":
             noise = (self.noise_const * self.noise_strength).to(x.dtype)
         act_gain = self.act_gain * gain
@@ -128,24 +132,26 @@ class SynthesisBlock(torch.nn.Module):
         resample_filter: Sequence[float] = (1, 3, 3, 1),
         conv_clamp: float | None = None,
         use_fp16: bool = False,
+        shape: tuple[int, int] | None = None,
     ):
         super().__init__()
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.resolution = resolution
+        self.shape = tuple(shape) if shape is not None else (resolution, resolution)
         self.img_channels = img_channels
         self.is_last = is_last
         self.architecture = architecture
         self.use_fp16 = use_fp16
         if in_channels == 0:
-            self.const = torch.nn.Parameter(torch.randn([out_channels, resolution, resolution]))
+            self.const = torch.nn.Parameter(torch.randn([out_channels, *self.shape]))
         self.register_buffer("resample_filter", setup_filter(resample_filter, separable=False))
         self.num_conv = 0
         self.num_torgb = 0
         if in_channels != 0:
-            self.conv0 = SynthesisLayer(in_channels, out_channels, w_dim, resolution, up=2, resample_filter=resample_filter, conv_clamp=conv_clamp)
+            self.conv0 = SynthesisLayer(in_channels, out_channels, w_dim, resolution, up=2, resample_filter=resample_filter, conv_clamp=conv_clamp, shape=self.shape)
             self.num_conv += 1
-        self.conv1 = SynthesisLayer(out_channels, out_channels, w_dim, resolution, resample_filter=resample_filter, conv_clamp=conv_clamp)
+        self.conv1 = SynthesisLayer(out_channels, out_channels, w_dim, resolution, resample_filter=resample_filter, conv_clamp=conv_clamp, shape=self.shape)
         self.num_conv += 1
         if is_last or architecture == "skip":
             self.torgb = ToRGBLayer(out_channels, img_channels, w_dim, conv_clamp=conv_clamp)
@@ -206,6 +212,8 @@ class SynthesisNetwork(torch.nn.Module):
         conv_clamp: Clamp conv outputs (``None`` disables; official fp16 training uses 256).
         num_fp16_res: Run the highest this many resolutions in fp16 (CUDA only; always fp32 on CPU).
         resample_filter: FIR taps for up-sampling.
+        init_res: ``(height, width)`` of the first block's maps: ``(4, 4)`` for square images, ``(2, 4)`` for images
+            twice as wide as high (the output is ``img_resolution * init_res / 4``).
     """
 
     def __init__(
@@ -219,9 +227,11 @@ class SynthesisNetwork(torch.nn.Module):
         conv_clamp: float | None = None,
         num_fp16_res: int = 0,
         resample_filter: Sequence[float] = (1, 3, 3, 1),
+        init_res: tuple[int, int] = (4, 4),
     ):
         super().__init__()
         check_resolution("img_resolution", img_resolution)
+        self.init_res = check_init_res("init_res", init_res)
         check_channels("img_channels", img_channels)
         check_choice("architecture", architecture, ARCHITECTURES)
         check_non_negative("num_fp16_res", num_fp16_res)
@@ -239,7 +249,7 @@ class SynthesisNetwork(torch.nn.Module):
             block = SynthesisBlock(
                 channels[res // 2] if res > 4 else 0, channels[res], w_dim, res, img_channels,
                 is_last=res == img_resolution, architecture=architecture, resample_filter=resample_filter,
-                conv_clamp=conv_clamp, use_fp16=res >= fp16_resolution,
+                conv_clamp=conv_clamp, use_fp16=res >= fp16_resolution, shape=block_shape(res, self.init_res),
             )
             self.num_ws += block.num_conv
             if res == img_resolution:
@@ -264,7 +274,8 @@ class SynthesisNetwork(torch.nn.Module):
             channels_last: Activation memory format; ``None`` = channels-last on CPU.
 
         Returns:
-            Images ``[N, img_channels, img_resolution, img_resolution]``, roughly in [-1, 1].
+            Images ``[N, img_channels, H, W]`` (``img_resolution`` square, or as ``init_res`` shapes it), roughly in
+            [-1, 1].
         """
         assert_shape(ws, [None, self.num_ws, self.w_dim], "ws")
         check_choice("noise_mode", noise_mode, NOISE_MODES)

@@ -75,7 +75,7 @@ def bench_swd(num_images: int, res: int, repeats: int, sorter: str | None = None
 
 def bench_inception(num_images: int, res: int, batch: int, repeats: int) -> dict[str, object]:
     """FID Inception-v3 throughput (the seeded random Inception: the same architecture and cost as the real one)."""
-    from ganforge.metrics.random_inception import random_inception
+    from ganforge.backbones.random_inception import random_inception
 
     net = random_inception()
     g = torch.Generator().manual_seed(0)

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from ganforge.explore.distance import d_feature_distance, lpips_distance, make_distance, weight_free_distance
-from ganforge.metrics import LPIPS, VGG16
+from ganforge.backbones import LPIPS, VGG16
 
 
 def _pair():

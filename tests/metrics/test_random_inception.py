@@ -1,16 +1,15 @@
 import pytest
 import torch
 
-from ganforge.metrics.inception import FIDInceptionV3
-from ganforge.metrics.random_inception import (
+from ganforge.backbones.inception import FIDInceptionV3
+from ganforge.backbones.random_inception import (
     RANDOM_INCEPTION_SEED,
     RANDOM_INCEPTION_SHA256,
-    feature_mean_std,
     random_inception,
     random_inception_state_dict,
-    standardize_features,
     state_dict_sha256,
 )
+from ganforge.metrics.standardize import feature_mean_std, standardize_features
 
 # Pinned once with torch 2.13 CPU / numpy on x86-64 Linux:
 #   state_dict_sha256(random_inception_state_dict(RANDOM_INCEPTION_SEED))

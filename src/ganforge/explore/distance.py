@@ -100,9 +100,9 @@ def make_distance(*, lpips_vgg: str | Path | None = None, lpips_heads: str | Pat
     if (lpips_vgg is None) != (lpips_heads is None):
         raise ValueError("--lpips-vgg and --lpips-heads must be given together (VGG16 weights and LPIPS heads)")
     if lpips_vgg is not None:
-        from ganforge.metrics import load_lpips
+        from ganforge.backbones import build_backbone
 
-        net = load_lpips(lpips_vgg, lpips_heads, map_location=device).requires_grad_(False)
+        net = build_backbone("lpips", lpips_heads, vgg16=lpips_vgg, device=device)
         return lpips_distance(net), "lpips-vgg"
     use_d = D is not None and d_weight > 0
     return weight_free_distance(D, d_weight=d_weight), "pixel+ms-ssim" + ("+d-features" if use_d else "")

@@ -26,6 +26,7 @@ from typing import Callable
 import torch
 
 from ganforge.augment.blur import gaussian_blur
+from ganforge.backbones.frozen import frozen_parameter_ids
 from ganforge.losses.adversarial import AdversarialLoss
 from ganforge.losses.regularizers import ActiveReg, RegContext
 from ganforge.models.network import generator_caps
@@ -149,9 +150,11 @@ class GANObjective:
         """Constraints applied after the optimiser step: WGAN weight clipping of D to ``[-c, c]``."""
         clip = self.adversarial.weight_clip
         if clip is not None and phase.module == "D":
+            frozen = frozen_parameter_ids(module)  # a pretrained feature network inside D keeps its weights
             with torch.no_grad():
                 for p in module.parameters():
-                    p.clamp_(-clip, clip)
+                    if id(p) not in frozen:
+                        p.clamp_(-clip, clip)
 
     def _generator_main(self, G, D, ctx: RegContext, out: PhaseOutput) -> torch.Tensor:
         img, _ = self.run_G(G, ctx.gen_z, ctx.gen_c)

@@ -1,15 +1,9 @@
-"""Evaluation metrics: pure functions on feature arrays or images (re-exports only, no side effects)."""
+"""Evaluation metrics: pure functions on feature arrays or images (re-exports only, no side effects).
 
-from ganforge.metrics.inception import FIDInceptionV3, load_inception, tf1_resize_bilinear
-from ganforge.metrics.lpips import LPIPS, load_lpips
-from ganforge.metrics.random_inception import (
-    RANDOM_INCEPTION_SEED,
-    feature_mean_std,
-    random_inception,
-    standardize_features,
-)
-from ganforge.metrics.vgg import VGG16, load_vgg16
-from ganforge.metrics.weights import KNOWN_WEIGHTS, resolve_weights
+The feature networks they run on (Inception, VGG16, LPIPS) and their weight files live in ``ganforge.backbones``.
+"""
+
+from ganforge.metrics.standardize import feature_mean_std, standardize_features
 from ganforge.metrics.fid import feature_stats, fid_from_features, fid_from_stats, trace_sqrt_product
 from ganforge.metrics.inception_score import inception_score_from_logits_or_probs
 from ganforge.metrics.kid import kid_from_features, polynomial_mmd2_unbiased
@@ -18,9 +12,7 @@ from ganforge.metrics.psnr_ssim import ms_ssim, psnr, ssim
 from ganforge.metrics.swd import laplacian_pyramid, swd
 
 __all__ = [
-    "FIDInceptionV3", "load_inception", "tf1_resize_bilinear", "LPIPS", "load_lpips", "RANDOM_INCEPTION_SEED",
-    "feature_mean_std", "random_inception", "standardize_features", "VGG16", "load_vgg16", "KNOWN_WEIGHTS",
-    "resolve_weights",
+    "feature_mean_std", "standardize_features",
     "feature_stats",
     "fid_from_features",
     "fid_from_stats",

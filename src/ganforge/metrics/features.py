@@ -1,9 +1,10 @@
 """Feature networks as the metric runner sees them: a name, a network, and an identity recorded in every result.
 
 ``open_feature_net('inception' | 'random_inception' | 'vgg16', weights=...)`` returns a :class:`FeatureNet`
-that maps uint8 RGB images ``[N, 3, H, W]`` to float32 features on the CPU. Its ``identity`` (network, weight-file
-sha256, input recipe) goes into the real-statistics cache key and into the protocol of every result, so numbers
-from different weights can never be mixed up.
+that maps uint8 RGB images ``[N, 3, H, W]`` to float32 features on the CPU. The networks are backbones
+(``ganforge.backbones.build_backbone``: weight file located and sha256-checked, frozen). Its ``identity`` (network,
+weight-file sha256, input recipe) goes into the real-statistics cache key and into the protocol of every result, so
+numbers from different weights can never be mixed up.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Callable
 
 import torch
 
-from ganforge.metrics.weights import resolve_weights, sha256_file
+from ganforge.backbones import build_backbone, sha256_file
 
 FEATURE_NETS = ("inception", "random_inception", "vgg16")
 
@@ -55,33 +56,31 @@ class FeatureNet:
 
 
 def _inception(weights: str | Path | None, device: torch.device) -> FeatureNet:
-    from ganforge.metrics.inception import TorchScriptInception, load_inception
+    from ganforge.backbones.inception import TorchScriptInception
 
-    path = resolve_weights("inception", weights)
-    net = load_inception(path, map_location=device).to(device).eval()
-    torchscript = isinstance(net, TorchScriptInception)
+    net = build_backbone("inception", weights, device=device)
+    path = net.weights_file
+    torchscript = isinstance(net.net, TorchScriptInception)
     identity = {"network": "inception-v3-fid", "weights": path.name, "weights_sha256": sha256_file(path),
                 "format": "torchscript" if torchscript else "state_dict", "resize": "tf1-bilinear-299"}
-    has_logits = torchscript or bool(getattr(net, "has_classifier", False))
+    has_logits = torchscript or bool(getattr(net.net, "has_classifier", False))
     return FeatureNet("inception", net, identity, device, has_logits=has_logits)
 
 
 def _random_inception(weights: str | Path | None, device: torch.device) -> FeatureNet:
-    from ganforge.metrics.random_inception import RANDOM_INCEPTION_SEED, RANDOM_INCEPTION_SHA256, random_inception
+    from ganforge.backbones.random_inception import RANDOM_INCEPTION_SEED, RANDOM_INCEPTION_SHA256
 
     if weights is not None:
         raise ValueError("the random Inception (rfid/rkid) is generated from a seed and takes no weight file")
-    net = random_inception(device=device)
+    net = build_backbone("random_inception", device=device)
     identity = {"network": "random-inception-v3", "seed": RANDOM_INCEPTION_SEED,
                 "weights_sha256": RANDOM_INCEPTION_SHA256, "resize": "tf1-bilinear-299"}
     return FeatureNet("random_inception", net, identity, device)
 
 
 def _vgg16(weights: str | Path | None, device: torch.device) -> FeatureNet:
-    from ganforge.metrics.vgg import load_vgg16
-
-    path = resolve_weights("vgg16", weights)
-    net = load_vgg16(path, map_location=device).to(device).eval()
+    net = build_backbone("vgg16", weights, device=device)
+    path = net.weights_file
     identity = {"network": "vgg16-fc2", "weights": path.name, "weights_sha256": sha256_file(path),
                 "resize": "bilinear-antialias-224"}
     return FeatureNet("vgg16", net, identity, device)

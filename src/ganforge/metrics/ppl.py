@@ -141,13 +141,12 @@ def lpips_distance(vgg16: str | Path | None = None, lpips_heads: str | Path | No
 
     Files come from the arguments or ``$GANFORGE_VGG16`` / ``$GANFORGE_LPIPS`` (sha256-checked, never downloaded).
     """
-    from ganforge.metrics.lpips import load_lpips
-    from ganforge.metrics.vgg import TorchScriptVGG16, load_vgg16
-    from ganforge.metrics.weights import is_torchscript_archive, resolve_weights
+    from ganforge.backbones import TorchScriptVGG16, build_backbone, locate_weights
+    from ganforge.backbones.weights import is_torchscript_archive
 
-    vgg_path = resolve_weights("vgg16", vgg16)
+    vgg_path = locate_weights("vgg16", vgg16)  # build_backbone checks its sha256
     if is_torchscript_archive(vgg_path):
-        vgg = load_vgg16(vgg_path, map_location=device, with_classifier=False)
+        vgg = build_backbone("vgg16", vgg_path, device=device, with_classifier=False).net
         assert isinstance(vgg, TorchScriptVGG16)
 
         def torchscript_distance(img0: torch.Tensor, img1: torch.Tensor) -> torch.Tensor:
@@ -155,7 +154,7 @@ def lpips_distance(vgg16: str | Path | None = None, lpips_heads: str | Path | No
             return (f0 - f1).square().sum(dim=1)
 
         return torchscript_distance
-    net = load_lpips(vgg_path, resolve_weights("lpips", lpips_heads), map_location=device)
+    net = build_backbone("lpips", lpips_heads, vgg16=vgg_path, device=device)
 
     def lpips_pair_distance(img0: torch.Tensor, img1: torch.Tensor) -> torch.Tensor:
         return net(img0.to(device) / 127.5 - 1, img1.to(device) / 127.5 - 1)

@@ -125,7 +125,7 @@ def _fid(name: str) -> Callable[[torch.Tensor, torch.Tensor], dict[str, float]]:
 
 def _kid(name: str, standardize: bool) -> Callable[[torch.Tensor, torch.Tensor], dict[str, float]]:
     from ganforge.metrics.kid import kid_from_features
-    from ganforge.metrics.random_inception import feature_mean_std, standardize_features
+    from ganforge.metrics.standardize import feature_mean_std, standardize_features
 
     def compute(real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
         if standardize:  # random features are tiny: standardise with the real set's statistics (REFERENCE §4b)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ganforge.backbones.frozen import frozen_parameter_ids
+
 
 @dataclass(frozen=True)
 class GeneratorCaps:
@@ -32,8 +34,10 @@ class Network(torch.nn.Module):
     """Base class of every G and D: :meth:`trainable_parameters` is what optimisers see."""
 
     def trainable_parameters(self) -> list[torch.nn.Parameter]:
-        """The parameters that training updates (a frozen pretrained feature network inside D is not among them)."""
-        return list(self.parameters())
+        """The parameters that training updates, in ``parameters()`` order: all of them except those of a
+        :class:`~ganforge.backbones.FrozenBackbone` submodule (a pretrained feature network inside D)."""
+        frozen = frozen_parameter_ids(self)
+        return [p for p in self.parameters() if id(p) not in frozen]
 
 
 class GeneratorNetwork(Network):

@@ -14,7 +14,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ganforge.metrics.vgg import LPIPS_STAGE_CHANNELS, VGG16, load_vgg16
+from ganforge.backbones.registry import register_backbone
+from ganforge.backbones.vgg import LPIPS_STAGE_CHANNELS, VGG16, load_vgg16
+from ganforge.backbones.weights import resolve_weights
 from ganforge.nn.shape import assert_shape
 
 __all__ = ["LPIPS", "load_lpips"]
@@ -99,3 +101,9 @@ def load_lpips(vgg_path: str | Path, heads_path: str | Path, map_location: str |
         raise ValueError(f"{heads_path} is not an LPIPS v0.1 VGG heads file: keys {sorted(heads)[:6]}")
     net.load_state_dict(heads, strict=False)
     return net.eval()
+
+
+@register_backbone("lpips", weights="lpips", description="LPIPS-VGG v0.1: two [-1, 1] image batches -> [N] distances")
+def _build_lpips(weights: Path, device: torch.device, vgg16: str | Path | None = None) -> nn.Module:
+    """``weights`` are the linear heads; ``vgg16`` the torchvision VGG16 file (else ``$GANFORGE_VGG16``)."""
+    return load_lpips(resolve_weights("vgg16", vgg16), weights, map_location=device)

@@ -1,4 +1,4 @@
-"""Locating user-supplied weight files for the trained-network metrics (FID, KID, IS, PR, PPL, LPIPS).
+"""Locating user-supplied weight files for the pretrained backbones (Inception, VGG16, LPIPS heads).
 
 Nothing is ever downloaded: the URLs below are printed as text so that users know where such files usually come
 from. A file is found from an explicit path or from an environment variable, and can be checked against a sha256
@@ -15,14 +15,15 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["WeightsInfo", "KNOWN_WEIGHTS", "resolve_weights", "sha256_file", "is_torchscript_archive"]
+__all__ = ["WeightsInfo", "KNOWN_WEIGHTS", "locate_weights", "resolve_weights", "sha256_file", "is_torchscript_archive",
+           "read_weights_file"]
 
 WEIGHT_FREE_METRICS = "swd (sliced Wasserstein), rfid/rkid (seeded random Inception), psnr/ssim"
 
 
 @dataclass(frozen=True)
 class WeightsInfo:
-    """A weight file that some metric needs.
+    """A weight file that some backbone needs.
 
     Attributes:
         name: Key used by ``resolve_weights`` (e.g. ``'inception'``).
@@ -118,21 +119,19 @@ def _missing_message(info: WeightsInfo, reason: str) -> str:
     )
 
 
-def resolve_weights(name: str, path: str | Path | None = None, sha256: str | None = None) -> Path:
-    """Find a metric weight file from an explicit path or from its environment variable.
+def locate_weights(name: str, path: str | Path | None = None) -> Path:
+    """Find a weight file from an explicit path or from its environment variable, without checking its digest.
 
     Args:
         name: A key of ``KNOWN_WEIGHTS`` (``'inception'``, ``'vgg16'``, ``'lpips'``).
         path: Explicit file path; takes precedence over the environment variable.
-        sha256: Optional expected hex digest (full, or a prefix of at least 8 digits). Without it, a file whose
-            name is one of the known torch-hub style names is checked against the prefix in its name.
 
     Returns:
-        The resolved, existing file path.
+        The existing file path.
 
     Raises:
-        ValueError: One message saying which file is needed, where users usually get it, how to pass it and
-            which weight-free metrics work instead; or a checksum mismatch.
+        ValueError: An unknown ``name``, or one message saying which file is needed, where users usually get it,
+            how to pass it and which weight-free metrics work instead.
     """
     if name not in KNOWN_WEIGHTS:
         raise ValueError(f"unknown weights {name!r}; known: {sorted(KNOWN_WEIGHTS)}")
@@ -147,7 +146,26 @@ def resolve_weights(name: str, path: str | Path | None = None, sha256: str | Non
     resolved = Path(path).expanduser()
     if not resolved.is_file():
         raise ValueError(_missing_message(info, f"The '{name}' weight file from {origin} does not exist: {resolved}"))
-    expected = sha256 or dict(info.sha256_prefix).get(resolved.name)
+    return resolved
+
+
+def resolve_weights(name: str, path: str | Path | None = None, sha256: str | None = None) -> Path:
+    """Find a weight file (:func:`locate_weights`) and check its sha256.
+
+    Args:
+        name: A key of ``KNOWN_WEIGHTS`` (``'inception'``, ``'vgg16'``, ``'lpips'``).
+        path: Explicit file path; takes precedence over the environment variable.
+        sha256: Optional expected hex digest (full, or a prefix of at least 8 digits). Without it, a file whose
+            name is one of the known torch-hub style names is checked against the prefix in its name.
+
+    Returns:
+        The resolved, existing file path.
+
+    Raises:
+        ValueError: The file is missing (see :func:`locate_weights`), or a checksum mismatch naming the file.
+    """
+    resolved = locate_weights(name, path)
+    expected = sha256 or dict(KNOWN_WEIGHTS[name].sha256_prefix).get(resolved.name)
     if expected is not None:
         expected = expected.lower()
         if len(expected) < 8:
@@ -156,7 +174,7 @@ def resolve_weights(name: str, path: str | Path | None = None, sha256: str | Non
         if not actual.startswith(expected):
             raise ValueError(
                 f"sha256 mismatch for the '{name}' weight file {resolved}: expected {expected}..., got {actual}. "
-                "The file is corrupt or a different network; FID numbers from it are not comparable."
+                "The file is corrupt or a different network; numbers computed with it are not comparable."
             )
     return resolved
 

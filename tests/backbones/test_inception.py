@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganforge.metrics.inception import (
+from ganforge.backbones.inception import (
     FIDInceptionV3,
     TorchScriptInception,
     load_inception,

@@ -20,7 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganforge.metrics.weights import read_weights_file
+from ganforge.backbones.registry import register_backbone
+from ganforge.backbones.weights import read_weights_file
 from ganforge.nn.shape import assert_shape
 
 __all__ = [
@@ -211,7 +212,7 @@ class FIDInceptionV3(nn.Module):
     """FID Inception-v3: uint8 images -> pool3 features ``[N, 2048]`` (and 1008 logits for IS).
 
     Build it empty and load weights with ``load_inception`` (or ``load_state_dict`` on a state dict that went
-    through ``map_inception_state_dict``); ``ganforge.metrics.random_inception`` fills it with seeded weights.
+    through ``map_inception_state_dict``); ``ganforge.backbones.random_inception`` fills it with seeded weights.
 
     Args:
         resize: Resize inputs to 299x299 with ``tf1_resize_bilinear`` (the FID recipe). ``False`` runs the net
@@ -356,7 +357,7 @@ def load_inception(path: str | Path, map_location: str | torch.device = "cpu") -
     Args:
         path: A state dict (``.pth``/``.pt`` saved by ``torch.save``, or ``.safetensors``) in the pytorch-fid /
             torch-fidelity / ganforge layout, or NVIDIA's TorchScript ``inception-2015-12-05.pt``. Use
-            ``ganforge.metrics.weights.resolve_weights('inception', ...)`` to find it.
+            ``ganforge.backbones.weights.resolve_weights('inception', ...)`` to find it.
         map_location: Device for the weights.
 
     Returns:
@@ -390,3 +391,8 @@ def load_inception(path: str | Path, map_location: str | torch.device = "cpu") -
     net.load_state_dict(mapped, strict=True, assign=True)
     net.has_classifier = "fc.weight" not in fillable
     return net.to(map_location).eval()
+
+
+@register_backbone("inception", weights="inception", description="FID Inception-v3: uint8 -> pool3 [N, 2048] (+ logits)")
+def _build_inception(weights: Path, device: torch.device) -> nn.Module:
+    return load_inception(weights, map_location=device)

@@ -2,7 +2,7 @@ import hashlib
 
 import pytest
 
-from ganforge.metrics.weights import KNOWN_WEIGHTS, resolve_weights, sha256_file
+from ganforge.backbones.weights import KNOWN_WEIGHTS, resolve_weights, sha256_file
 
 
 def test_missing_file_gives_one_helpful_error(monkeypatch):

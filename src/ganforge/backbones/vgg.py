@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganforge.metrics.weights import read_weights_file
+from ganforge.backbones.registry import register_backbone
+from ganforge.backbones.weights import read_weights_file
 from ganforge.nn.shape import assert_shape
 
 __all__ = ["VGG16", "TorchScriptVGG16", "load_vgg16", "VGG16_CFG", "LPIPS_STAGE_CHANNELS"]
@@ -117,7 +118,7 @@ def load_vgg16(path: str | Path, map_location: str | torch.device = "cpu", with_
     """Load VGG16 weights: a torchvision state dict (``.pth``/``.safetensors``) or NVIDIA's TorchScript ``vgg16.pt``.
 
     Args:
-        path: The file (see ``ganforge.metrics.weights.resolve_weights('vgg16', ...)``).
+        path: The file (see ``ganforge.backbones.weights.resolve_weights('vgg16', ...)``).
         map_location: Device for the weights.
         with_classifier: Load the classifier too (needed for ``fc2_features``; LPIPS does not need it).
 
@@ -143,3 +144,8 @@ def load_vgg16(path: str | Path, map_location: str | torch.device = "cpu", with_
     net.mean = torch.tensor(IMAGENET_MEAN, device=map_location).view(1, 3, 1, 1)
     net.std = torch.tensor(IMAGENET_STD, device=map_location).view(1, 3, 1, 1)
     return net.to(map_location).eval()
+
+
+@register_backbone("vgg16", weights="vgg16", description="ImageNet VGG16: uint8 -> fc2 [N, 4096]; conv stages for LPIPS")
+def _build_vgg16(weights: Path, device: torch.device, with_classifier: bool = True) -> nn.Module:
+    return load_vgg16(weights, map_location=device, with_classifier=with_classifier)

@@ -18,7 +18,7 @@ Generation (platform independent; only IEEE-exact arithmetic, no transcendental 
 
 Absolute rFID values have no meaning across feature spaces: report them as a ratio to a real-vs-real floor at the
 same N, and standardise features per dimension with the *real* set's statistics before KID or precision/recall
-(``standardize_features``; the polynomial kernel's ``+1`` otherwise swamps small features, REFERENCE §4b/§4c).
+(``ganforge.metrics.standardize``; the polynomial kernel's ``+1`` otherwise swamps small features, REFERENCE §4b/§4c).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ import hashlib
 import numpy as np
 import torch
 
-from ganforge.metrics.inception import FIDInceptionV3
+from ganforge.backbones.inception import FIDInceptionV3
+from ganforge.backbones.registry import register_backbone
 
 __all__ = [
     "RANDOM_INCEPTION_SEED",
@@ -36,8 +37,6 @@ __all__ = [
     "random_inception_state_dict",
     "random_inception",
     "state_dict_sha256",
-    "feature_mean_std",
-    "standardize_features",
 ]
 
 RANDOM_INCEPTION_SEED = 20231108
@@ -114,25 +113,7 @@ def state_dict_sha256(state: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
-def feature_mean_std(reference: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-dimension mean and std (population, float64) of reference (real) features ``[N, D]`` -> ``([D], [D])``."""
-    if reference.ndim != 2 or reference.shape[0] < 2:
-        raise ValueError(f"reference must be [N >= 2, D], got {list(reference.shape)}")
-    ref = reference.to(torch.float64)
-    return ref.mean(dim=0), ref.std(dim=0, correction=0)
-
-
-def standardize_features(
-    features: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, eps: float = 1e-12
-) -> torch.Tensor:
-    """Standardise ``[N, D]`` features with the reference set's ``mean``/``std`` (``[D]`` each), in float64.
-
-    Use the same (real-set) statistics for reals and fakes. Dimensions that are constant in the reference
-    (``std <= eps``, e.g. dead ReLUs) are only centred, so that they cannot blow up.
-    """
-    if features.ndim != 2 or mean.shape != (features.shape[1],) or std.shape != mean.shape:
-        raise ValueError(f"features [N, D] with mean/std [D] expected, got {list(features.shape)}, "
-                         f"{list(mean.shape)}, {list(std.shape)}")
-    std = std.to(torch.float64)
-    scale = torch.where(std > eps, std, torch.ones_like(std))
-    return (features.to(torch.float64) - mean.to(torch.float64)) / scale
+@register_backbone("random_inception", description="FID Inception-v3 with seeded random weights (rFID/rKID), no file")
+def _build_random_inception(weights: None, device: torch.device, seed: int = RANDOM_INCEPTION_SEED,
+                            resize: bool = True) -> FIDInceptionV3:
+    return random_inception(seed=seed, resize=resize, device=device)

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganforge.metrics.vgg import LPIPS_STAGE_CHANNELS, TorchScriptVGG16, VGG16, load_vgg16
+from ganforge.backbones.vgg import LPIPS_STAGE_CHANNELS, TorchScriptVGG16, VGG16, load_vgg16
 
 
 
@@ -77,7 +77,7 @@ def test_torchscript_path(tmp_path):
 
 
 def test_lpips_heads_round_trip_and_hand_case(tmp_path):
-    from ganforge.metrics.lpips import LPIPS, load_lpips
+    from ganforge.backbones.lpips import LPIPS, load_lpips
 
     vgg = VGG16(with_classifier=False)
     torch.save(vgg.state_dict(), tmp_path / "vgg16.pth")

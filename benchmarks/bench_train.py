@@ -42,14 +42,16 @@ TARGET_IMG_S = {"small-32": 14.0, "small-64": 3.0}
 
 def bench_config(resolution: int, batch: int, repeats: int, warmup: int, device: torch.device) -> dict[str, float]:
     """Median seconds per phase call (and EMA) for one config."""
-    cfg = resolve_config(TrainConfig(cfg="small", batch=batch), resolution=resolution, img_channels=3, c_dim=0)
+    cfg = resolve_config(TrainConfig.from_flat(cfg="small", batch=batch), resolution=resolution, img_channels=3,
+                         c_dim=0)
     env = DistEnv(device=device)
     nets = setup.build_nets(cfg, env)
     runners = setup.build_phases(cfg, nets)
-    objective = setup.build_objective(cfg)
-    state = setup.TrainState(sampler=setup.InfiniteSampler(1), pl_mean=torch.zeros([], device=device))
-    ada = AdaTuner(cfg, objective.augment, env)  # no augmentation in this config: observes nothing
-    ada.attach(state)
+    terms = setup.build_terms(cfg, nets, device)
+    objective = setup.build_objective(cfg, device, nets, terms)
+    state = setup.TrainState(sampler=setup.InfiniteSampler(1))
+    ada = AdaTuner(cfg.augment, cfg.run.batch, objective.augment, env, terms["ada"])  # no augmentation: observes nothing
+    ada.attach()
     dataset = SimpleNamespace(label_dim=0)
     stats = TickStats()
     gen = torch.Generator().manual_seed(0)
@@ -59,13 +61,13 @@ def bench_config(resolution: int, batch: int, repeats: int, warmup: int, device:
         real = (torch.rand([batch, 3, resolution, resolution], generator=gen) * 2 - 1).to(device)
         for idx, runner in enumerate(runners):
             t0 = time.perf_counter()
-            _run_phase(cfg, env, nets, runner, idx, objective, dataset, state, real, None, stats, ada)
+            _run_phase(cfg, env, nets, runner, idx, objective, dataset, state, real, None, stats, ada, terms)
             if device.type == "cuda":
                 torch.cuda.synchronize()
             if it >= warmup:
                 times[runner.phase.name].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        update_ema(nets.G_ema, nets.G, ema_beta(batch, cfg.ema_kimg, cfg.ema_rampup, 10_000))
+        update_ema(nets.G_ema, nets.G, ema_beta(batch, cfg.optim.ema_kimg, cfg.optim.ema_rampup, 10_000))
         if it >= warmup:
             times["EMA"].append(time.perf_counter() - t0)
         state.batch_idx += 1

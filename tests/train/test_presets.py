@@ -48,7 +48,7 @@ def test_bad_batch_and_model_mismatch():
         resolve_config(TrainConfig.from_flat(batch=10), resolution=32, img_channels=3, c_dim=0, num_gpus=4)
     with pytest.raises(ValueError, match="batch-gpu"):
         TrainConfig.from_flat(batch=10, batch_gpu=4)
-    with pytest.raises(ValueError, match="dataset is 64px"):
+    with pytest.raises(ValueError, match="dataset is 64x64px"):
         resolve_config(TrainConfig.from_flat(model=model_config("stylegan2", img_resolution=32)), resolution=64,
                        img_channels=3, c_dim=0)
 

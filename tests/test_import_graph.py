@@ -180,3 +180,20 @@ def test_no_import_time_cycles():
     graph = _Source().import_time_graph()
     cycles = find_cycles(graph)
     assert cycles == [], "import-time cycles (through package __init__ files):\n" + _describe(cycles, graph)
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in graph[todo.pop()] - seen:
+            seen.add(nxt)
+            todo.append(nxt)
+    return seen
+
+
+def test_compat_reads_data_without_inference_or_training():
+    """Readers of foreign files return data: nothing in compat/ reaches inference/ or train/, even late."""
+    graph = _Source().dependency_graph()
+    for module in (m for m in graph if m == "ganforge.compat" or m.startswith("ganforge.compat.")):
+        above = sorted(m for m in _reachable(graph, module) if m.startswith(("ganforge.inference", "ganforge.train")))
+        assert above == [], f"{module} reaches {above}"

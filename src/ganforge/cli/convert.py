@@ -22,7 +22,8 @@ TARGETS = {"ganforge": (".safetensors",), "rosinality": (".pt", ".pth")}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("convert", help="convert network files (official .pkl / rosinality .pt -> ganforge, ganforge -> rosinality)",
+    p = sub.add_parser("convert",
+                       help="convert network files (official .pkl / rosinality .pt -> ganforge, ganforge -> rosinality)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", metavar="IN", help="network file (.pkl, .pt/.pth, .safetensors) or ganforge run folder")
     p.add_argument("output", metavar="OUT", help="file to write (.safetensors, or .pt with --to rosinality)")

@@ -31,5 +31,5 @@ def load(path: str | Path, device: torch.device | str = "cpu", *, verify: bool =
         ValueError: Naming the file, when it is missing, of an unknown type, or damaged.
     """
     networks = open_networks(path, device, verify=verify)
-    networks.G, networks.D  # noqa: B018 - build now: a mismatch is an error of load, not of the first image
+    _ = networks.G, networks.D  # build now: weights that do not fit are an error of load, not of the first image
     return networks

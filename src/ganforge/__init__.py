@@ -2,7 +2,7 @@
 
 from ganforge.config import Config
 from ganforge.data import ImageDataset, InfiniteSampler, bundled_dataset_path, convert_dataset
-from ganforge.inference import LoadedGAN, generate_images, load
+from ganforge.inference import NetworkFile, generate_images, load, open_networks
 from ganforge.models import (
     build_discriminator,
     build_generator,
@@ -18,6 +18,7 @@ from ganforge.version import __version__
 __all__ = [
     "__version__", "Config", "Registry", "StyleGAN2Config", "Generator", "Discriminator",
     "build_generator", "build_discriminator", "list_models", "model_config", "model_config_from_dict",
-    "load", "LoadedGAN", "generate_images", "ImageDataset", "InfiniteSampler", "convert_dataset", "bundled_dataset_path",
+    "open_networks", "load", "NetworkFile", "generate_images",
+    "ImageDataset", "InfiniteSampler", "convert_dataset", "bundled_dataset_path",
     "TrainConfig", "train",
 ]

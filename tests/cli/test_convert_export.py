@@ -7,7 +7,7 @@ from PIL import Image
 
 import ganforge
 from ganforge.cli.main import main
-from ganforge.compat import import_networks
+from ganforge.compat import import_rosinality
 from ganforge.models import build_discriminator, build_generator, model_config
 from ganforge.train.checkpoint import load_checkpoint, save_checkpoint
 
@@ -58,8 +58,8 @@ def test_convert_roundtrip_and_generate_from_pt(tmp_path, checkpoint, capsys):
 
 
 def test_convert_errors_are_one_line(tmp_path, checkpoint, capsys):
-    assert main(["convert", str(checkpoint), str(tmp_path / "x.safetensors")]) == 2  # not an importable file
-    assert "unknown checkpoint type '.safetensors'" in capsys.readouterr().err
+    assert main(["convert", str(checkpoint), str(tmp_path / "x.safetensors")]) == 2  # nothing to convert
+    assert "000004.safetensors: already a ganforge checkpoint" in capsys.readouterr().err
     assert main(["convert", str(checkpoint), "--to", "rosinality", str(tmp_path / "x.bin")]) == 2
     assert "must end with .pt or .pth" in capsys.readouterr().err
     (tmp_path / "junk.pt").write_bytes(b"junk")
@@ -89,6 +89,7 @@ def test_export_synthesis_onnx_matches_pytorch(tmp_path, checkpoint, capsys):
 def test_pt_import_matches_direct_import(tmp_path, checkpoint):
     pt = tmp_path / "n.pt"
     main(["convert", str(checkpoint), "--to", "rosinality", str(pt)])
-    imported = import_networks(pt)
+    imported = import_rosinality(pt)
     net = ganforge.load(pt)
     assert net.model_config == imported.model_config and net.D is not None
+    assert net.kind == "rosinality" and net.source == imported.source and list(net.state_dicts) == ["G", "D", "G_ema"]

@@ -19,6 +19,7 @@ import ganforge
 from ganforge.compat.official_kwargs import SOURCE_ADA, SOURCE_SG3_STYLEGAN2
 from ganforge.compat.official_pkl import import_official_pkl, state_dict_of
 from ganforge.compat.unpickler import load_restricted
+from ganforge.inference import open_networks
 from ganforge.models import build_discriminator, build_generator, model_config
 from tests.compat import official_pickle_builder as B
 
@@ -91,15 +92,15 @@ def test_round_trip_is_bit_exact(case, uncond, cond, tmp_path):
     cfg, nets = cond if conditional else uncond
     nets = {"G_ema": nets["G_ema"]} if layout == "pretrained" else nets
     path = B.write(tmp_path / "network-snapshot-000100.pkl", B.snapshot(cfg, nets, layout=layout, style=style), style)
-    imported = import_official_pkl(path)
+    imported = open_networks(path)
     assert imported.source == (SOURCE_SG3_STYLEGAN2 if layout == "sg3" else SOURCE_ADA)
     assert imported.model_config == cfg and imported.path == path
-    assert list(imported.modules) == list(nets)
+    assert list(imported.state_dicts) == list(nets)
     for name, net in nets.items():
         ref = net.state_dict()
-        assert list(imported.modules[name]) == list(ref)  # names and order of module.state_dict()
-        assert all(torch.equal(imported.modules[name][k], ref[k]) for k in ref)
-        assert all(t.dtype == torch.float32 and t.is_contiguous() for t in imported.modules[name].values())
+        assert list(imported.state_dicts[name]) == list(ref)  # names and order of module.state_dict()
+        assert all(torch.equal(imported.state_dicts[name][k], ref[k]) for k in ref)
+        assert all(t.dtype == torch.float32 and t.is_contiguous() for t in imported.state_dicts[name].values())
     assert_same_outputs(imported, nets, cfg)
 
 
@@ -109,32 +110,32 @@ def test_fp16_tensors_are_cast_to_fp32(cond, tmp_path):
     imported = import_official_pkl(B.write(tmp_path / "half.pkl", B.snapshot(cfg, nets, style=style), style))
     for name, net in nets.items():
         for key, value in net.state_dict().items():
-            assert imported.modules[name][key].dtype == torch.float32
-            assert torch.equal(imported.modules[name][key], value.half().float())
+            assert imported.state_dicts[name][key].dtype == torch.float32
+            assert torch.equal(imported.state_dicts[name][key], value.half().float())
 
 
 def test_fp16_settings_are_kept_as_data(tmp_path):
     cfg = tiny_config(num_fp16_res=2, conv_clamp=256.0, g_architecture="resnet", d_architecture="skip",
                       mbstd_group_size=2, mapping_lr_multiplier=0.1, d_mapping_layers=2, c_dim=2, cmap_dim=8)
     nets = make_networks(cfg)
-    imported = import_official_pkl(B.write(tmp_path / "x.pkl", B.snapshot(cfg, nets)))
+    imported = open_networks(B.write(tmp_path / "x.pkl", B.snapshot(cfg, nets)))
     assert imported.model_config == cfg  # num_fp16_res stays in the config; CPU always runs fp32
-    assert imported.extra["init_kwargs"]["G"]["synthesis_kwargs"]["num_fp16_res"] == 2
+    assert imported.metadata["init_kwargs"]["G"]["synthesis_kwargs"]["num_fp16_res"] == 2
     assert_same_outputs(imported, nets, cfg)
 
 
 def test_extra_keeps_augment_pipe_and_training_set(uncond, tmp_path):
     cfg, nets = uncond
-    imported = import_official_pkl(B.write(tmp_path / "x.pkl", B.snapshot(cfg, nets, augment_p=0.375)))
-    extra = imported.extra
+    imported = open_networks(B.write(tmp_path / "x.pkl", B.snapshot(cfg, nets, augment_p=0.375)))
+    extra = imported.metadata
     assert extra["augment_pipe"]["p"] == 0.375 and extra["augment_pipe"]["class_name"] == "AugmentPipe"
     assert extra["augment_pipe"]["init_kwargs"]["imgfilter_bands"] == [1, 1, 1, 1]
     assert extra["training_set_kwargs"]["resolution"] == 16 and extra["training_set_kwargs"]["max_size"] == 1000
     assert extra["init_kwargs"]["G"]["mapping_kwargs"] == {"num_layers": 2}
     assert set(extra["module_src_sha256"]) == {"G", "D", "G_ema"}
-    json.loads(json.dumps(imported.config_dict()))
+    json.loads(json.dumps(imported.config))
     no_aug = import_official_pkl(B.write(tmp_path / "y.pkl", B.snapshot(cfg, nets, augment_p=None)))
-    assert no_aug.extra["augment_pipe"] is None
+    assert no_aug.metadata["augment_pipe"] is None
     saved = ganforge.load(imported.save(tmp_path / "converted.safetensors"))  # what `ganforge convert` writes
     z = torch.randn(2, cfg.z_dim)
     assert torch.equal(saved.G(z, None, noise_mode="const"), nets["G_ema"](z, None, noise_mode="const"))
@@ -147,8 +148,8 @@ def test_reference_small32_snapshot(tmp_path, c_dim, counts):
     cfg = model_config("stylegan2", img_resolution=32, z_dim=256, w_dim=256, mapping_layers=2, channel_base=16384,
                        channel_max=256, num_fp16_res=4, conv_clamp=256.0, c_dim=c_dim)
     nets = make_networks(cfg)
-    imported = import_official_pkl(B.write(tmp_path / "network-snapshot-000000.pkl", B.snapshot(cfg, nets)))
-    assert tuple(len(imported.modules[k]) for k in ("G", "D", "G_ema")) == counts
+    imported = open_networks(B.write(tmp_path / "network-snapshot-000000.pkl", B.snapshot(cfg, nets)))
+    assert tuple(len(imported.state_dicts[k]) for k in ("G", "D", "G_ema")) == counts
     assert imported.model_config == cfg
     assert_same_outputs(imported, nets, cfg)
 
@@ -165,7 +166,7 @@ def test_incompatible_discriminator_is_skipped_with_a_warning(uncond, tmp_path):
     data["D"].meta["state"]["_init_kwargs"]["channel_base"] = 256
     with pytest.warns(UserWarning, match="D is not imported"):
         imported = import_official_pkl(B.write(tmp_path / "x.pkl", data))
-    assert list(imported.modules) == ["G", "G_ema"] and "channel_base" in imported.extra["skipped"]["D"]
+    assert list(imported.state_dicts) == ["G", "G_ema"] and "channel_base" in imported.metadata["skipped"]["D"]
 
 
 @pytest.mark.parametrize("where,key,value", [("mapping_kwargs", "activation", "relu"),
@@ -205,9 +206,9 @@ def test_module_src_is_never_executed(uncond, tmp_path):
     marker = tmp_path / "executed"
     source = f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\nclass Generator: pass\n"
     cfg, nets = uncond
-    imported = import_official_pkl(B.write(tmp_path / "x.pkl", B.snapshot(cfg, nets, module_src=source)))
+    imported = open_networks(B.write(tmp_path / "x.pkl", B.snapshot(cfg, nets, module_src=source)))
     assert not marker.exists()
-    assert imported.extra["module_src_sha256"]["G"] == hashlib.sha256(source.encode()).hexdigest()
+    assert imported.metadata["module_src_sha256"]["G"] == hashlib.sha256(source.encode()).hexdigest()
     assert_same_outputs(imported, {"G_ema": nets["G_ema"]}, cfg)  # loading still works: the text is only data
 
 
@@ -276,7 +277,7 @@ def test_cycles_deep_trees_and_shared_lists_do_not_hang(uncond, tmp_path):
         shared = [shared, shared]
     data = B.snapshot(cfg, {"G_ema": nets["G_ema"]}, training_set_kwargs={"path": shared})
     imported = import_official_pkl(B.write(tmp_path / "shared.pkl", data))
-    assert "<too large>" in json.dumps(imported.extra["training_set_kwargs"])
+    assert "<too large>" in json.dumps(imported.metadata["training_set_kwargs"])
 
 
 def test_persistence_version_and_type_are_checked(uncond, tmp_path):
@@ -294,7 +295,7 @@ def test_file_size_cap(uncond, tmp_path):
     path = B.write(tmp_path / "x.pkl", B.snapshot(uncond[0], uncond[1]))
     with pytest.raises(ValueError, match=r"x\.pkl: the file is .* over the 1\.0 KiB limit"):
         import_official_pkl(path, max_bytes=1024)
-    assert import_official_pkl(path, max_bytes=path.stat().st_size).modules  # the cap is inclusive
+    assert import_official_pkl(path, max_bytes=path.stat().st_size).state_dicts  # the cap is inclusive
 
 
 def test_broken_files_name_the_file(uncond, tmp_path):

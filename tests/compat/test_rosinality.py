@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 
 import ganforge
-from ganforge.compat import import_networks
 from ganforge.compat.rosinality import export_rosinality, import_rosinality, rosinality_channel_multiplier
+from ganforge.inference import open_networks
 from ganforge.models import build_discriminator, build_generator, model_config
 
 CONFIGS = {  # two resolutions, two channel layouts (res 32: 16 channels up to 16x16, 8 at 32x32)
@@ -179,10 +179,10 @@ def test_roundtrip_is_exact(tmp_path, name):
     raw = torch.load(path, weights_only=True)  # plain tensors: no allow-listing needed
     assert set(raw) == {"g", "g_ema", "d", "latent_avg", "args"}
     assert raw["g_ema"]["convs.0.conv.weight"].shape[0] == 1 and raw["g_ema"]["to_rgb1.bias"].ndim == 4
-    imported = import_networks(path)
+    imported = open_networks(path)
     assert imported.model_config == cfg and imported.source == "rosinality/stylegan2-pytorch"
     for key, net in (("G", G), ("D", D), ("G_ema", G_ema)):
-        assert_same_state(imported.modules[key], net.state_dict())
+        assert_same_state(imported.state_dicts[key], net.state_dict())
     G2, D2 = imported.build("G_ema"), imported.build("D")
     z = torch.randn(4, cfg.z_dim)
     with torch.no_grad():
@@ -199,7 +199,7 @@ def test_imported_networks_match_rosinality_forward(tmp_path, name):
     g_sd, d_sd = randomized(raw["g_ema"]), randomized(raw["d"])
     latent_avg = torch.randn(cfg.w_dim)
     torch.save({"g_ema": g_sd, "d": d_sd, "latent_avg": latent_avg}, tmp_path / "ros.pt")
-    imported = import_rosinality(tmp_path / "ros.pt")
+    imported = open_networks(tmp_path / "ros.pt")
     G2, D2 = imported.build("G_ema"), imported.build("D")
     z = torch.randn(3, cfg.z_dim)
     with torch.no_grad():
@@ -224,14 +224,14 @@ def test_train_py_checkpoint_with_args_and_optimizers(tmp_path):
     args = argparse.Namespace(size=16, latent=16, n_mlp=2, channel_multiplier=2, path="lmdb", r1=10.0)
     torch.save({"g": raw["g"], "d": raw["d"], "g_ema": raw["g_ema"], "g_optim": opt.state_dict(),
                 "d_optim": opt.state_dict(), "args": args, "ada_aug_p": 0.25}, tmp_path / "100000.pt")
-    imported = import_networks(tmp_path / "100000.pt")
-    assert sorted(imported.modules) == ["D", "G", "G_ema"] and imported.model_config == cfg
-    assert imported.extra["args"]["path"] == "lmdb" and imported.extra["ada_aug_p"] == 0.25
-    assert imported.extra["w_avg"].startswith("estimated")  # train.py files keep no latent_avg
+    imported = open_networks(tmp_path / "100000.pt")
+    assert sorted(imported.state_dicts) == ["D", "G", "G_ema"] and imported.model_config == cfg
+    assert imported.metadata["args"]["path"] == "lmdb" and imported.metadata["ada_aug_p"] == 0.25
+    assert imported.metadata["w_avg"].startswith("estimated")  # train.py files keep no latent_avg
     z = torch.randn(4096, cfg.z_dim, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         expected = G_ema.mapping(z, None)[:, 0].mean(0)
-    assert torch.allclose(imported.modules["G_ema"]["mapping.w_avg"], expected, atol=1e-5)
+    assert torch.allclose(imported.state_dicts["G_ema"]["mapping.w_avg"], expected, atol=1e-5)
 
 
 def test_bare_state_dict_psp_layout_and_missing_noise(tmp_path):
@@ -239,16 +239,16 @@ def test_bare_state_dict_psp_layout_and_missing_noise(tmp_path):
     export_rosinality(G, tmp_path / "g.pt")
     raw = torch.load(tmp_path / "g.pt", weights_only=True)
     torch.save(raw["g_ema"], tmp_path / "bare.pth")
-    assert_same_state({k: v for k, v in import_networks(tmp_path / "bare.pth").modules["G_ema"].items()
+    assert_same_state({k: v for k, v in open_networks(tmp_path / "bare.pth").state_dicts["G_ema"].items()
                        if k != "mapping.w_avg"}, {k: v for k, v in G.state_dict().items() if k != "mapping.w_avg"})
     state = {"encoder.conv.weight": torch.randn(2, 2), **{f"decoder.{k}": v for k, v in raw["g_ema"].items()}}
     torch.save({"state_dict": state, "latent_avg": G.mapping.w_avg.repeat(6, 1), "opts": {"n_styles": 6}},
                tmp_path / "psp.pt")
-    assert_same_state(import_networks(tmp_path / "psp.pt").modules["G_ema"], G.state_dict())
+    assert_same_state(open_networks(tmp_path / "psp.pt").state_dicts["G_ema"], G.state_dict())
     no_noise = {k: v for k, v in raw["g_ema"].items() if not k.startswith("noises.")}
     torch.save({"g_ema": no_noise}, tmp_path / "old.pt")
-    old = import_networks(tmp_path / "old.pt")
-    assert not old.modules["G_ema"]["synthesis.b8.conv0.noise_const"].any() and "noise_const" in old.extra
+    old = open_networks(tmp_path / "old.pt")
+    assert not old.state_dicts["G_ema"]["synthesis.b8.conv0.noise_const"].any() and "noise_const" in old.metadata
 
 
 class Payload:
@@ -268,17 +268,17 @@ def test_refuses_arbitrary_objects_and_foreign_files(tmp_path):
     marker = tmp_path / "pwned"
     torch.save({"g_ema": raw["g_ema"], "extra": Payload(str(marker))}, tmp_path / "evil.pt")
     with pytest.raises(ValueError, match=r"evil.pt: refusing to load.*could run code.*makedirs"):
-        import_networks(tmp_path / "evil.pt")
+        open_networks(tmp_path / "evil.pt")
     assert not marker.exists()
     (tmp_path / "junk.pt").write_bytes(b"not a torch file")
     with pytest.raises(ValueError, match="junk.pt: not a readable torch file"):
-        import_networks(tmp_path / "junk.pt")
+        open_networks(tmp_path / "junk.pt")
     torch.save({"g_ema": {**raw["g_ema"], "convs.0.wavelet": torch.zeros(1)}}, tmp_path / "swagan.pt")
     with pytest.raises(ValueError, match=r"swagan.pt: .*convs.0.wavelet"):
-        import_networks(tmp_path / "swagan.pt")
+        open_networks(tmp_path / "swagan.pt")
     torch.save({"model": {"a": torch.zeros(1)}}, tmp_path / "other.pt")
     with pytest.raises(ValueError, match="no rosinality networks found"):
-        import_networks(tmp_path / "other.pt")
+        open_networks(tmp_path / "other.pt")
 
 
 def test_export_refuses_what_rosinality_cannot_express(tmp_path):
@@ -314,7 +314,7 @@ def test_real_rosinality_channel_layouts(tmp_path, multiplier):
     raw = torch.load(tmp_path / "g.pt", weights_only=True)
     assert raw["args"] == {"size": 64, "latent": 64, "n_mlp": 2, "channel_multiplier": multiplier}
     assert raw["g_ema"]["to_rgbs.3.conv.weight"].shape == (1, 3, 256 * multiplier, 1, 1)
-    imported = import_networks(tmp_path / "g.pt")
+    imported = open_networks(tmp_path / "g.pt")
     assert imported.model_config == cfg
     z = torch.randn(2, 64)
     with torch.no_grad():

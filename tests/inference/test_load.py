@@ -1,15 +1,14 @@
 import pytest
 import torch
 
-from ganforge.inference import LoadedGAN, load
-from ganforge.inference.loaded import NETWORK_LOADERS, resolve_network
+from ganforge.inference import NETWORK_READERS, NetworkFile, load, resolve_network
 
 from .conftest import tiny_nets, write_run
 
 
 def test_load_run_folder_uses_newest_checkpoint_and_G_ema(run_dir):
     net = load(run_dir)
-    assert isinstance(net, LoadedGAN)
+    assert isinstance(net, NetworkFile) and net.kind == "ganforge" and net.source == "ganforge"
     assert net.path.name == "network-snapshot-000008.safetensors"
     cfg, G, D, G_ema = tiny_nets()
     assert net.model_config == cfg and net.config["batch_size"] == 4
@@ -59,5 +58,6 @@ def test_damaged_newest_checkpoint_names_the_intact_one(run_dir):
         load(run_dir)
 
 
-def test_loader_registry_is_keyed_by_suffix():
-    assert ".safetensors" in NETWORK_LOADERS and ".pkl" not in NETWORK_LOADERS
+def test_reader_registry_names_the_kinds():
+    assert NETWORK_READERS.names() == ["ganforge", "official-pkl", "rosinality"]
+    assert NETWORK_READERS.get("rosinality").suffixes == (".pt", ".pth")

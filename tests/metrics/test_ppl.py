@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from ganforge.metrics.ppl import perceptual_path_length, slerp, trimmed_mean
+from ganforge.models.network import GeneratorCaps, GeneratorNetwork
 
 
 def test_trimmed_mean_drops_the_tails():
@@ -22,8 +23,10 @@ def test_slerp_endpoints_and_unit_norm():
     torch.testing.assert_close(mid.norm(dim=1), torch.ones(5, dtype=torch.float64))
 
 
-class LinearG(nn.Module):
+class LinearG(GeneratorNetwork):
     """img = tanh-free linear map of w: ``synthesis(ws) = A · ws[:, 0]`` reshaped to [N, 3, 8, 8]; mapping = identity."""
+
+    capabilities = GeneratorCaps(has_mapping=True, has_noise=True, num_ws=2, w_dim=4)
 
     def __init__(self, scale: float = 1.0, dim: int = 4) -> None:
         super().__init__()

@@ -5,7 +5,7 @@ stand-ins: nothing from the file is imported or executed), recognises which offi
 (:mod:`ganforge.compat.official_kwargs`), rebuilds the matching ganforge ``StyleGAN2Config`` from the
 networks' constructor kwargs, and flattens each network (G, D, G_ema) into a state dict exactly as
 ``module.state_dict()`` would (REFERENCE Part 1, section 4.4), cast to fp32. The augment pipe's settings and
-``p``, and ``training_set_kwargs``, are kept as JSON-able data in ``ImportedNetworks.extra``.
+``p``, and ``training_set_kwargs``, are kept as JSON-able data in ``NetworkData.metadata``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganforge.compat.base import BUILDERS, ImportedNetworks
+from ganforge.compat.base import BUILDERS, NetworkData
 from ganforge.compat.official_kwargs import SOURCE_SG3_STYLEGAN3, detect_source, stylegan2_config
 from ganforge.compat.storage_blob import short_repr
 from ganforge.compat.unpickler import DEFAULT_MAX_BYTES, NDArrayStub, PersistentStub, load_restricted
@@ -146,7 +146,7 @@ def _check_layout(config: Config, name: str, state_dict: dict[str, torch.Tensor]
     return f"the {name} tensors do not fit the rebuilt {config.name} config: " + "; ".join(parts)
 
 
-def import_official_pkl(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ImportedNetworks:
+def import_official_pkl(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> NetworkData:
     """Read an official StyleGAN2-ADA / StyleGAN3 (StyleGAN2 networks) pickle without executing anything in it.
 
     Args:
@@ -154,8 +154,9 @@ def import_official_pkl(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES)
         max_bytes: Cap on the file size, the total tensor storage bytes and the total tensor bytes.
 
     Returns:
-        The networks as ganforge state dicts (fp32), their ``StyleGAN2Config``, the source code that wrote
-        the file (``"stylegan2-ada-pytorch"`` or ``"stylegan3/networks_stylegan2"``) and, in ``extra``:
+        :class:`NetworkData`: the networks as ganforge state dicts (fp32), their ``StyleGAN2Config``, the source
+        code that wrote the file (``"stylegan2-ada-pytorch"`` or ``"stylegan3/networks_stylegan2"``) and, in
+        ``metadata``:
         ``training_set_kwargs``, ``augment_pipe`` (``init_kwargs`` and ``p``), every network's ``init_kwargs``
         and ``module_src_sha256``, and ``skipped`` (a network that could not be converted, with the reason).
 
@@ -171,7 +172,7 @@ def import_official_pkl(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES)
         raise ValueError(f"{path}: malformed official network pickle ({type(exc).__name__}: {exc})") from None
 
 
-def _convert(path: Path, data: Any) -> ImportedNetworks:
+def _convert(path: Path, data: Any) -> NetworkData:
     """:func:`import_official_pkl` on the unpickled top-level object."""
     if not isinstance(data, dict):
         raise ValueError(f"{path}: holds a {type(data).__name__}, not the dict of networks of an official pickle")
@@ -229,7 +230,7 @@ def _convert(path: Path, data: Any) -> ImportedNetworks:
     ignored = sorted(k if isinstance(k, str) else short_repr(k) for k in data if k not in SNAPSHOT_KEYS)
     if ignored:
         extra["ignored_keys"] = ignored
-    return ImportedNetworks(model_config=config, modules=modules, source=source, path=path, extra=extra)
+    return NetworkData(model_config=config, state_dicts=modules, source=source, metadata=extra)
 
 
 __all__ = ["import_official_pkl", "state_dict_of", "to_jsonable", "DEFAULT_MAX_BYTES"]

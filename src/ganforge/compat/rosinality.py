@@ -30,7 +30,7 @@ from typing import Any, Iterable
 
 import torch
 
-from ganforge.compat.base import ImportedNetworks
+from ganforge.compat.base import NetworkData
 from ganforge.models import build_discriminator, build_generator, model_config
 from ganforge.models.stylegan2.config import StyleGAN2Config
 from ganforge.nn.fir import setup_filter
@@ -270,7 +270,7 @@ def _estimate_w_avg(cfg: StyleGAN2Config, sd: StateDict) -> torch.Tensor:
     return G.mapping(z, None)[:, 0].mean(dim=0)
 
 
-def import_rosinality(path: Path) -> ImportedNetworks:
+def import_rosinality(path: str | Path) -> NetworkData:
     """Read a rosinality checkpoint into ganforge state dicts + a :class:`StyleGAN2Config`.
 
     Args:
@@ -278,8 +278,8 @@ def import_rosinality(path: Path) -> ImportedNetworks:
             state dict, or a pSp/e4e checkpoint (``state_dict['decoder.*']``).
 
     Returns:
-        :class:`ImportedNetworks` with ``"G"``, ``"D"``, ``"G_ema"`` for whichever of ``g``, ``d``,
-        ``g_ema`` the file holds; ``extra`` keeps ``args``, ``ada_aug_p`` and notes on what was filled in.
+        :class:`NetworkData` with ``"G"``, ``"D"``, ``"G_ema"`` for whichever of ``g``, ``d``,
+        ``g_ema`` the file holds; ``metadata`` keeps ``args``, ``ada_aug_p`` and notes on what was filled in.
 
     Raises:
         ValueError: Naming the file, when it cannot be read safely or does not hold a rosinality StyleGAN2.
@@ -308,7 +308,7 @@ def import_rosinality(path: Path) -> ImportedNetworks:
             modules[name] = sd
     except (KeyError, IndexError, RuntimeError, ValueError) as exc:
         raise ValueError(f"{path}: not a rosinality StyleGAN2 checkpoint this importer understands: {exc}") from None
-    return ImportedNetworks(model_config=cfg, modules=modules, source=SOURCE, path=path, extra=extra)
+    return NetworkData(model_config=cfg, state_dicts=modules, source=SOURCE, metadata=extra)
 
 
 # ------------------------------------------------------------------------------------------ writing

@@ -5,7 +5,8 @@ render nothing in particular. Clustering samples of W with k-means and truncatin
 nearest centroid keeps the modes apart: ``w' = c(w) + psi (w - c(w))``.
 
 k-means uses k-means++ seeding (Arthur & Vassilvitskii 2007) and Lloyd iterations, in torch and
-seeded by a ``torch.Generator``, so the same seed gives the same centroids.
+seeded by a ``torch.Generator``, so the same seed gives the same centroids. The truncation itself
+(:func:`centroid_truncation`) lives in :mod:`ganforge.inference.truncation`, next to the global one.
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganforge.explore.latents import sample_ws, truncate
+from ganforge.explore.latents import sample_ws
 from ganforge.explore.npz import load_npz, save_npz
+from ganforge.inference.truncation import centroid_truncation, nearest_centroids
+
+__all__ = ["kmeans_plus_plus", "kmeans", "sample_w_clusters", "nearest_centroids", "centroid_truncation",
+           "save_centroids", "load_centroids"]
 
 
 def kmeans_plus_plus(x: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
@@ -89,30 +94,6 @@ def sample_w_clusters(G: torch.nn.Module, num_clusters: int, *, num_samples: int
     counts = torch.bincount(labels, minlength=num_clusters)
     order = torch.argsort(counts, descending=True, stable=True)
     return centroids[order], counts[order]
-
-
-def nearest_centroids(w: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
-    """Index of the nearest centroid per w: ``w [N, w_dim]``, ``centroids [K, w_dim]`` -> ``[N]`` int64."""
-    return torch.cdist(w.to(centroids.dtype), centroids).argmin(dim=1)
-
-
-def centroid_truncation(ws: torch.Tensor, centroids: torch.Tensor, psi: float,
-                        truncation_cutoff: int | None = None) -> torch.Tensor:
-    """Multi-modal truncation: each sample is truncated toward the centroid nearest its (first-layer) w.
-
-    Args:
-        ws: ``[N, num_ws, w_dim]`` untruncated.
-        centroids: ``[K, w_dim]``.
-        psi: Truncation psi (1 = off, 0 = the centroid).
-        truncation_cutoff: Truncate only the first this many layers.
-
-    Returns:
-        ``[N, num_ws, w_dim]``.
-    """
-    if centroids.ndim != 2 or centroids.shape[1] != ws.shape[2]:
-        raise ValueError(f"centroids must be [K, {ws.shape[2]}] (w_dim of this network), got {list(centroids.shape)}")
-    centroids = centroids.to(device=ws.device, dtype=ws.dtype)
-    return truncate(ws, centroids[nearest_centroids(ws[:, 0], centroids)], psi, truncation_cutoff)
 
 
 def save_centroids(path: str | Path, centroids: torch.Tensor, counts: torch.Tensor, **meta: float | int | str) -> Path:

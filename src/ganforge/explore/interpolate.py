@@ -13,7 +13,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ganforge.explore.latents import lerp, slerp, truncate
+from ganforge.explore.latents import lerp, slerp
+from ganforge.inference.truncation import truncate
 from ganforge.inference.generate import class_labels
 from ganforge.utils.images import make_grid, to_uint8
 from ganforge.utils.seeds import z_from_seeds

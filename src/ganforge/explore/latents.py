@@ -11,7 +11,11 @@ from typing import Sequence
 
 import torch
 
+from ganforge.inference.generate import class_labels
+from ganforge.inference.truncation import truncate
 from ganforge.utils.seeds import z_from_seeds
+
+__all__ = ["lerp", "slerp", "ws_from_seeds", "sample_ws", "truncate"]
 
 
 def lerp(a: torch.Tensor, b: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
@@ -74,8 +78,6 @@ def ws_from_seeds(
     device: torch.device | str | None = None,
 ) -> torch.Tensor:
     """``ws: [N, num_ws, w_dim]`` of the official seeds (``z = RandomState(seed).randn(z_dim)``), truncated."""
-    from ganforge.inference.generate import class_labels  # late: inference imports explore for centroids
-
     device = next(G.parameters()).device if device is None else torch.device(device)
     z = z_from_seeds(list(seeds), G.z_dim, device)  # [N, z_dim]
     c = class_labels(G.c_dim, class_idx, len(seeds), device)
@@ -98,24 +100,3 @@ def sample_ws(G: torch.nn.Module, num_samples: int, *, seed: int = 0, c: torch.T
         z = torch.randn([n, G.z_dim], generator=gen).to(device)
         ws.append(G.mapping(z, None if c is None else c.expand(n, -1))[:, 0])  # [n, w_dim]
     return torch.cat(ws)
-
-
-def truncate(ws: torch.Tensor, center: torch.Tensor, psi: float, truncation_cutoff: int | None = None) -> torch.Tensor:
-    """The truncation trick toward ``center``: ``center + psi (w - center)`` on the first ``cutoff`` layers.
-
-    Args:
-        ws: ``[N, num_ws, w_dim]``.
-        center: ``[w_dim]`` (one center, e.g. ``w_avg``) or ``[N, w_dim]`` (one per sample).
-        psi: Truncation psi (1 = off).
-        truncation_cutoff: Truncate only the first this many layers (``None`` = all).
-
-    Returns:
-        ``[N, num_ws, w_dim]``.
-    """
-    if psi == 1:
-        return ws
-    center = center.reshape(-1, 1, ws.shape[2]).to(ws.dtype)  # [1|N, 1, w_dim]
-    out = ws.clone()
-    n = ws.shape[1] if truncation_cutoff is None else min(truncation_cutoff, ws.shape[1])
-    out[:, :n] = center + psi * (ws[:, :n] - center)
-    return out

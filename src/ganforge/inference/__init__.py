@@ -1,6 +1,11 @@
-"""ganforge.inference: functions on a loaded generator (``load``, ``generate_images``)."""
+"""ganforge.inference: open a network file (``open_networks``, ``load``) and use its generator
+(``generate_images``, truncation)."""
 
 from ganforge.inference.generate import class_labels, generate_images
-from ganforge.inference.loaded import NETWORK_LOADERS, LoadedGAN, load, resolve_network
+from ganforge.inference.loaded import load
+from ganforge.inference.network_file import NetworkFile
+from ganforge.inference.open import NETWORK_READERS, NetworkReader, open_networks, resolve_network
+from ganforge.inference.truncation import centroid_truncation, truncate
 
-__all__ = ["load", "LoadedGAN", "NETWORK_LOADERS", "resolve_network", "generate_images", "class_labels"]
+__all__ = ["open_networks", "load", "NetworkFile", "NETWORK_READERS", "NetworkReader", "resolve_network",
+           "generate_images", "class_labels", "truncate", "centroid_truncation"]

@@ -12,6 +12,8 @@ from typing import Sequence
 
 import torch
 
+from ganforge.inference.truncation import centroid_truncation
+from ganforge.models.network import generator_caps, require_mapping
 from ganforge.utils.images import to_uint8
 from ganforge.utils.seeds import z_from_seeds
 
@@ -104,7 +106,7 @@ def generate_images(
         batch_size: Images per forward pass; does not change the result.
         device: Where to run; ``None`` = the device of G's parameters.
         centroids: ``[K, w_dim]`` W-cluster centroids: truncate toward the nearest one instead of ``w_avg``
-            (multi-modal truncation, :func:`ganforge.explore.clusters.centroid_truncation`).
+            (multi-modal truncation, :func:`ganforge.inference.truncation.centroid_truncation`).
 
     Returns:
         ``[N, H, W, C]`` uint8 tensor on CPU, ``N = len(seeds)``.
@@ -114,22 +116,21 @@ def generate_images(
     if device is None:
         device = next(G.parameters()).device
     device = torch.device(device)
+    has_mapping = generator_caps(G).has_mapping
+    if not has_mapping and (psi != 1 or centroids is not None):
+        require_mapping(G, "truncation")
     out = []
     with torch.no_grad():
         for start in range(0, len(seeds), batch_size):
             batch = seeds[start:start + batch_size]
             z = z_from_seeds(batch, G.z_dim, device)  # [B, z_dim]
             c = class_labels(G.c_dim, class_idx, len(batch), device)  # [B, c_dim] or None
-            if not hasattr(G, "mapping"):  # baselines (DCGAN family): no W space, no noise inputs
-                if psi != 1 or centroids is not None:
-                    raise ValueError(f"{type(G).__name__} has no mapping network: truncation needs a StyleGAN")
+            if not has_mapping:  # baselines (DCGAN family): no W space, no noise inputs
                 out.append(torch.from_numpy(to_uint8(G(z, c))))
                 continue
             if centroids is None:
                 ws = G.mapping(z, c, truncation_psi=psi, truncation_cutoff=truncation_cutoff)  # [B, num_ws, w_dim]
             else:
-                from ganforge.explore.clusters import centroid_truncation  # late: explore imports this module
-
                 ws = centroid_truncation(G.mapping(z, c), centroids, psi, truncation_cutoff)
             if noise_mode == "random":
                 img = _synthesize_seeded(G, ws, batch)

@@ -21,7 +21,7 @@ The StyleGAN2 recipe is ``GANObjective(nonsaturating, regs=(r1 gamma every 16, p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import torch
 
@@ -30,7 +30,9 @@ from ganforge.backbones.frozen import frozen_parameter_ids
 from ganforge.losses.adversarial import AdversarialLoss
 from ganforge.losses.regularizers import ActiveReg, RegContext
 from ganforge.models.network import generator_caps
-from ganforge.train.phases import Phase, reg_gain
+
+if TYPE_CHECKING:
+    from ganforge.train.phases import Phase
 
 TERM_OUTPUTS = ("pl_lengths_mean", "w_mean", "lecam_real", "lecam_fake")
 """Round outputs that stateful training terms read (train/terms.py), kept apart from the statistics."""
@@ -136,6 +138,10 @@ class GANObjective:
                 loss = loss + self._generator_main(G, D, ctx, out)
             else:
                 loss = loss + self._discriminator_main(G, D, ctx, out, regs)
+        # Imported here: any ganforge.train module runs ganforge/train/__init__.py, which imports the loop, which
+        # imports this module (a module-level import fails when this module is imported first).
+        from ganforge.train.phases import reg_gain
+
         gain = reg_gain(phase)
         for reg in regs:
             penalty = reg.reg.penalty(ctx)  # [N]

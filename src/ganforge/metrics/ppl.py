@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from ganforge.models.network import require_mapping
+
 Distance = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -103,8 +105,7 @@ def perceptual_path_length(
     """
     if space not in ("z", "w") or sampling not in ("full", "end"):
         raise ValueError(f"space must be 'z' or 'w' and sampling 'full' or 'end', got {space!r}, {sampling!r}")
-    if not (hasattr(G, "mapping") and hasattr(G, "synthesis")):
-        raise ValueError("PPL needs a generator with a mapping and a synthesis network (StyleGAN layout)")
+    require_mapping(G, "PPL")
     device = torch.device(device)
     gen = torch.Generator().manual_seed(seed)
     label_rng = np.random.default_rng(seed)

@@ -65,3 +65,18 @@ def generator_caps(G: torch.nn.Module) -> GeneratorCaps:
     if not isinstance(G, GeneratorNetwork):
         return GeneratorCaps()
     return G.capabilities
+
+
+def require_mapping(G: torch.nn.Module, what: str) -> GeneratorCaps:
+    """``generator_caps(G)`` when G declares a mapping network (W space, ``G.mapping`` / ``G.synthesis``).
+
+    Raises:
+        ValueError: ``"{what} needs a generator with a mapping network; the dcgan Generator has none"``.
+    """
+    caps = generator_caps(G)
+    if not caps.has_mapping:
+        parts = type(G).__module__.split(".")
+        family = parts[2] if parts[:2] == ["ganforge", "models"] and len(parts) > 2 else type(G).__module__
+        raise ValueError(f"{what} needs a generator with a mapping network; the {family} {type(G).__name__} has none")
+    return caps
+

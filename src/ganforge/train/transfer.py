@@ -2,7 +2,7 @@
 
 Unlike ``--resume`` (which continues a run exactly: optimizer, counters, RNG), this builds a *new* run whose
 networks start from the weights of any compatible checkpoint: a ganforge ``.safetensors`` snapshot, an official
-NVIDIA ``.pkl`` or a rosinality ``.pt`` (read through :func:`ganforge.compat.import_networks`). Two tools from the
+NVIDIA ``.pkl`` or a rosinality ``.pt`` (opened by :func:`ganforge.inference.open_networks`). Two tools from the
 literature help small target datasets:
 
 * Freeze-D (Mo et al. 2020, "Freeze the Discriminator"; ADA's ``--freezed``): the N highest-resolution D blocks
@@ -12,44 +12,30 @@ literature help small target datasets:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
-
-@dataclass
-class TransferSource:
-    """Weights to start from: the model config they fit and ``{"G", "D", "G_ema"} -> state_dict``."""
-
-    path: Path
-    model_config: Any
-    modules: dict[str, dict[str, torch.Tensor]]
+from ganforge.inference.network_file import NetworkFile
+from ganforge.inference.open import open_networks
 
 
-def read_source(path: str | Path) -> TransferSource:
-    """Read the networks of ``path`` (.safetensors checkpoint, .pkl, .pt/.pth), executing nothing."""
+def read_networks(path: str | Path) -> NetworkFile:
+    """The networks of ``--resume-from`` (.safetensors checkpoint, .pkl, .pt/.pth), executing nothing."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"--resume-from {path}: no such file")
-    if path.suffix.lower() == ".safetensors":
-        from ganforge.train.checkpoint import load_checkpoint
-
-        ckpt = load_checkpoint(path)
-        return TransferSource(path=path, model_config=ckpt.model_config(), modules=ckpt.modules)
-    from ganforge.compat import import_networks
-
-    imported = import_networks(path)
-    return TransferSource(path=path, model_config=imported.model_config, modules=imported.modules)
+    return open_networks(path)
 
 
-def prepare(cfg, dataset) -> tuple[Any, TransferSource | None]:
+def prepare(cfg, dataset) -> tuple[Any, NetworkFile | None]:
     """``(cfg, source)``: for ``--resume-from``, read the source and make its model config the run's (when the
     config names none), after checking that it fits the dataset's resolution and channels."""
     if not cfg.transfer.resume_from:
         return cfg, None
-    source = read_source(cfg.transfer.resume_from)
+    source = read_networks(cfg.transfer.resume_from)
     channels, resolution, _ = dataset.image_shape
     model = source.model_config
     got = (getattr(model, "img_resolution", None), getattr(model, "img_channels", None))
@@ -61,7 +47,7 @@ def prepare(cfg, dataset) -> tuple[Any, TransferSource | None]:
     return cfg, source
 
 
-def load_weights(nets, source: TransferSource | None) -> None:
+def load_weights(nets, source: NetworkFile | None) -> None:
     """Copy the source weights into ``nets`` (G_ema falls back to G and vice versa); a shape mismatch (other
     channel counts, a conditional source for an unconditional run, ...) raises a ``ValueError`` naming the file."""
     if source is None:
@@ -69,9 +55,9 @@ def load_weights(nets, source: TransferSource | None) -> None:
     fallbacks = {"G": ("G", "G_ema"), "G_ema": ("G_ema", "G"), "D": ("D",)}
     for name in ("G", "D", "G_ema"):  # not the training terms' state: a new run starts it fresh
         module = getattr(nets, name)
-        state = next((source.modules[k] for k in fallbacks[name] if k in source.modules), None)
+        state = next((source.state_dicts[k] for k in fallbacks[name] if k in source.state_dicts), None)
         if state is None:
-            raise ValueError(f"--resume-from {source.path}: the file has no {name} (it has {sorted(source.modules)})")
+            raise ValueError(f"--resume-from {source.path}: the file has no {name} (it has {list(source.names)})")
         try:
             module.load_state_dict(state, strict=True)
         except RuntimeError as exc:

@@ -87,8 +87,10 @@ def test_lr_and_penalty_weight_follow_cosine_schedules(tmp_path, monkeypatch):
     G_params = [sum(p.numel() for p in build_generator(TINY).parameters())]
     monkeypatch.setattr(torch.optim.Adam, "step", record_step)
     monkeypatch.setattr(GANObjective, "compute", record_compute)
-    train(cfg)
+    result = train(cfg)
     steps = [4 * i for i in range(16)]  # cur_nimg before each minibatch
+    assert result.stats["Schedule/G.lr"] == pytest.approx(lr_s.value(64, 0.5))  # the tick reports the values in use
+    assert result.stats["Schedule/reg.r1"] == pytest.approx(r1_s.value(64, 3.0))
     assert used_lr["G"] == pytest.approx([lr_s.value(n, 0.5) for n in steps], rel=1e-12)  # G: no lazy term
     r = 2 / 3  # D: R1 every 2 minibatches -> lr * 2/3 (train/phases.py), constant
     assert used_lr["D"] == pytest.approx([0.002 * r] * (16 + 8), rel=1e-12)

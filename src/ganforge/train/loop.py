@@ -116,6 +116,7 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
         tick_stats.update(diagnostics.tick_diagnostics(nets.G_ema, grid_z, grid_c))  # mode-collapse indicators
         if cfg.augment.mode in ("ada", "fixed"):  # DiffAugment has no p
             tick_stats["Progress/augment"] = terms["ada"].p
+        tick_stats.update({f"Schedule/{t}": hp.value(t, state.cur_nimg) for t in hp.schedules})  # values in use
         logger.scalars(tick_stats, kimg=state.cur_nimg / 1000, timestamp=now)
         logger.log(_tick_line(state, tick_stats))
         diagnostics.stop_if_diverged(tick_stats, nets.modules(), state.cur_nimg / 1000, last_ckpt, logger.log)

@@ -13,7 +13,8 @@ and the single-batch terms otherwise. ``needs_real_for_g`` tells the objective t
 
 Registered: ``nonsaturating`` (StyleGAN2 default), ``minimax`` (saturating), ``wgan`` (critic with weight clipping),
 ``wgan-gp`` (critic, gradient penalty on interpolates), ``lsgan`` (a=0, b=1, c=1), ``lsgan-sym`` (a=-1, b=1, c=0),
-``hinge``, ``relativistic`` (relativistic average logistic, RaSGAN). Adding one is a registration::
+``hinge``, ``relativistic`` (relativistic average logistic, RaSGAN), ``rpgan`` (relativistic pairing, R3GAN: trains
+with R1 + R2 every D step). Adding one is a registration::
 
     ADVERSARIAL_LOSSES.register("mine", AdversarialLoss("mine", g_loss=..., d_real_loss=..., d_fake_loss=...))
 
@@ -50,6 +51,8 @@ class AdversarialLoss:
         implied_reg: A regulariser this loss is defined with (``wgan-gp`` -> ``"wgan_gp"``), added when not given.
         default_r1: Whether R1 is on by default (``False`` for the WGANs, whose Lipschitz constraint is their own:
             weight clipping or the gradient penalty; ``--gamma`` still turns R1 on).
+        gamma_reg: The regulariser ``--gamma`` weights and the presets' R1 weight goes to (``rpgan``: ``"r1r2"``,
+            zero-centred R1 on reals plus R2 on fakes, every D step).
         threshold: The logit that separates "real" from "fake" decisions (for D accuracy diagnostics).
     """
 
@@ -62,6 +65,7 @@ class AdversarialLoss:
     weight_clip: float | None = None
     implied_reg: str | None = None
     default_r1: bool = True
+    gamma_reg: str = "r1"
     threshold: float = 0.0
 
     def __post_init__(self) -> None:
@@ -191,6 +195,26 @@ def relativistic_g_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     return softplus(r - f.mean()) + softplus(-(f - r.mean()))
 
 
+def rpgan_d_loss(real_logits: Tensor, fake_logits: Tensor) -> tuple[Tensor, Tensor]:
+    """Relativistic pairing (R3GAN): ``softplus(-(r_i - f_i))`` per pair, reported half on reals, half on fakes."""
+    r, f = _paired(real_logits, fake_logits, "rpgan D")
+    loss = softplus(-(r - f))
+    return 0.5 * loss, 0.5 * loss
+
+
+def rpgan_g_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """Relativistic pairing (R3GAN): ``softplus(-(f_i - r_i))``: ``[N]``."""
+    r, f = _paired(real_logits, fake_logits, "rpgan G")
+    return softplus(-(f - r))
+
+
+def _paired(real_logits: Tensor, fake_logits: Tensor, what: str) -> tuple[Tensor, Tensor]:
+    r, f = _per_sample(real_logits), _per_sample(fake_logits)
+    if r.shape != f.shape:
+        raise ValueError(f"{what} loss pairs reals and fakes one to one: got {list(r.shape)} and {list(f.shape)}")
+    return r, f
+
+
 _LOGISTIC = dict(d_real_loss=logistic_d_real_loss, d_fake_loss=logistic_d_fake_loss)
 _WGAN = dict(g_loss=wgan_g_loss, d_real_loss=wgan_d_real_loss, d_fake_loss=wgan_d_fake_loss)
 _LS_G, _LS_R, _LS_F = lsgan_losses(0.0, 1.0, 1.0)
@@ -209,3 +233,5 @@ ADVERSARIAL_LOSSES.register("hinge", AdversarialLoss("hinge", g_loss=wgan_g_loss
                                                      d_fake_loss=hinge_d_fake_loss))
 ADVERSARIAL_LOSSES.register("relativistic", AdversarialLoss("relativistic", g_pair_loss=relativistic_g_loss,
                                                             d_pair_loss=relativistic_d_loss))
+ADVERSARIAL_LOSSES.register("rpgan", AdversarialLoss("rpgan", g_pair_loss=rpgan_g_loss, d_pair_loss=rpgan_d_loss,
+                                                     gamma_reg="r1r2"))

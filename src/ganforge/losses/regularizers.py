@@ -11,6 +11,7 @@ Registered (module, default weight, default interval; ``scale`` in brackets when
 =========  ===  ======  ==  ================================================================================
 r1         D    10      16  ``gamma / 2 * ||grad_x D(x)||^2`` on reals [0.5] (Mescheder et al. 2018)
 r2         D    10      16  the same on fakes [0.5]
+r1r2       D    10      -   R1 + R2 with one gamma [0.5] (R3GAN; the ``rpgan`` loss's ``--gamma``)
 wgan_gp    D    10      -   ``(||grad D(x^)|| - 1)^2`` on real/fake interpolates (Gulrajani et al. 2017)
 dragan     D    10      -   the same around perturbed reals (Kodali et al. 2017)
 dragan1    D    10      -   one-sided DRAGAN: only norms above 1
@@ -151,6 +152,11 @@ def _r2(ctx: RegContext) -> Tensor:
     return penalty
 
 
+def _r1r2(ctx: RegContext) -> Tensor:
+    """R3GAN's ``R1 + R2`` per pair (reals and fakes of one round), weighted together by ``gamma / 2``."""
+    return _r1(ctx) + _r2(ctx)
+
+
 def _wgan_gp(ctx: RegContext) -> Tensor:
     points = interpolate(ctx.real_img, ctx.fakes())
     penalty = gradient_norm_penalty(points, ctx.run_D(points, ctx.real_c))
@@ -204,6 +210,8 @@ def _pl_term(loss, device):
 
 REGULARIZERS.register("r1", Regularizer("r1", "D", _r1, 10.0, 16, scale=0.5, description="R1 on reals"))
 REGULARIZERS.register("r2", Regularizer("r2", "D", _r2, 10.0, 16, scale=0.5, description="R2 on fakes"))
+REGULARIZERS.register("r1r2", Regularizer("r1r2", "D", _r1r2, 10.0, 0, scale=0.5,
+                                          description="R1 on reals + R2 on fakes, one gamma (R3GAN)"))
 REGULARIZERS.register("wgan_gp", Regularizer("wgan_gp", "D", _wgan_gp, 10.0, 0, description="WGAN-GP interpolates"))
 REGULARIZERS.register("dragan", Regularizer("dragan", "D", _dragan(False), 10.0, 0, description="DRAGAN"))
 REGULARIZERS.register("dragan1", Regularizer("dragan1", "D", _dragan(True), 10.0, 0, description="one-sided DRAGAN"))

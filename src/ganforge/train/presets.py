@@ -122,8 +122,10 @@ def resolve_regs(cfg: TrainConfig, preset: Preset, family: str, resolution: int,
     family_regs = {name: (weight, interval) for name, weight, interval in get_family(family).default_regs}
     given = {r.name: r for r in cfg.loss.regs}
     loss = get_adversarial_loss(cfg.loss.adversarial)
-    implied = loss.implied_reg
-    names = ["r1", *family_regs, *[n for n in given if n != "r1" and n not in family_regs]]
+    implied, gamma = loss.implied_reg, loss.gamma_reg
+    if gamma != "r1" and "r1" in given and gamma not in given:  # --gamma weights the loss's own R1 term (rpgan: r1r2)
+        given[gamma] = replace(given.pop("r1"), name=gamma)
+    names = [gamma, *family_regs, *[n for n in given if n != gamma and n not in family_regs]]
     if implied is not None and implied not in names:
         names.append(implied)
     out = []
@@ -133,9 +135,9 @@ def resolve_regs(cfg: TrainConfig, preset: Preset, family: str, resolution: int,
         if weight is None and name == "r1" and not loss.default_r1:
             weight = 0.0  # the WGANs bring their own Lipschitz constraint; --gamma turns R1 on
         if weight is None:
-            weight = preset_regs.get(name, {}).get("weight")
+            weight = preset_regs.get("r1" if name == gamma and name not in preset_regs else name, {}).get("weight")
         if weight is None:
-            weight = (0.0002 * resolution**2 / batch if name == "r1"
+            weight = (0.0002 * resolution**2 / batch if name == gamma
                       else family_regs.get(name, (REGULARIZERS.get(name).default_weight,))[0])
         if interval is None:
             interval = family_regs[name][1] if name in family_regs else REGULARIZERS.get(name).default_interval

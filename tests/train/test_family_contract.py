@@ -36,7 +36,7 @@ def test_unknown_names_and_misfits_list_the_valid_ones():
         build_discriminator(model_config("stylegan2", img_resolution=16), "dcgan")
     with pytest.raises(ValueError, match="unknown adversarial loss 'softmax'; known: .*hinge.*nonsaturating"):
         TrainConfig.from_dict({"loss": {"adversarial": "softmax"}})
-    with pytest.raises(ValueError, match="unknown regulariser 'r3'; known: dragan, .*r1, r2"):
+    with pytest.raises(ValueError, match="unknown regulariser 'r3'; known: dragan, .*r1, r1r2, r2"):
         TrainConfig.from_dict({"loss": {"regs": [{"name": "r3"}]}})
     with pytest.raises(ValueError, match="unknown schedule 'saw'; known: constant, cosine"):
         TrainConfig.from_dict({"schedules": [{"target": "G.lr", "kind": "saw"}]})

@@ -72,3 +72,26 @@ def test_wgans_train_without_r1_unless_gamma_is_given_and_the_log_line_says_so(l
     assert next(r for r in on.loss.regs if r.name == "r1").weight == 2.0 and "r1 2 every 16" in describe_loss(on)
     ns = resolve_config(TrainConfig.from_flat(cfg="paper256"), resolution=32, img_channels=3, c_dim=0)
     assert next(r for r in ns.loss.regs if r.name == "r1").weight == 1.0  # other losses keep the preset's R1
+
+
+def test_preset_schedules_merge_with_flags_and_aug_mode_drops_the_p_schedule():
+    """A recipe preset (registered from outside train/presets.py, as a family would) brings a family, a loss, an
+    augmentation and schedules; flags replace single schedules by target, and --aug ada drops the p schedule."""
+    from ganforge.presets import PRESETS, Preset, cosine_schedules
+    from ganforge.train.presets import apply_preset
+
+    recipe = Preset(values={"model": {"family": "dcgan"}, "loss": {"adversarial": "hinge"},
+                            "augment": {"mode": "fixed", "p": 0.0},
+                            "schedules": cosine_schedules({"G.lr": (0.002, 0.0005), "augment.p": (0.0, 0.3)}, 100)})
+    PRESETS.register("test-recipe", recipe)
+    try:
+        plain = apply_preset({}, "test-recipe", "stylegan2")
+        assert plain["model"]["family"] == "dcgan" and [s["target"] for s in plain["schedules"]] == ["G.lr", "augment.p"]
+        mine = {"target": "G.lr", "kind": "constant", "start": 0.001}
+        flags = apply_preset({"schedules": [mine], "augment": {"mode": "ada"}}, "test-recipe", "stylegan2")
+        assert flags["schedules"] == [mine] and flags["augment"] == {"mode": "ada", "p": 0.0}
+        cfg = resolve_config(TrainConfig.from_dict(plain), resolution=16, img_channels=3, c_dim=0)
+        assert cfg.model.family == "dcgan" and cfg.loss.adversarial == "hinge"
+        assert [(s.target, s.start, s.end) for s in cfg.schedules] == [("G.lr", 0.002, 0.0005), ("augment.p", 0.0, 0.3)]
+    finally:
+        PRESETS._entries.pop("test-recipe")

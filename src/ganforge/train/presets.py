@@ -11,25 +11,16 @@ family's own default preset.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from ganforge.losses.regularizers import RegConfig
 from ganforge.models import FamilyContext, check_discriminator, get_family, list_models
 from ganforge.models.checks import block_shape
-from ganforge.registry import Registry
+from ganforge.presets import PRESETS, Preset
 from ganforge.train.config import TrainConfig
 
 DEFAULT_BETAS = (0.0, 0.99)
-
-
-@dataclass(frozen=True)
-class Preset:
-    """A partial config: ``values`` (sectioned, as in ``config.json``) and ``model_hints`` for the family defaults."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    model_hints: dict[str, Any] = field(default_factory=dict)
-    description: str = ""
 
 
 def stylegan_preset(*, batch=None, mbstd_group=None, channel_base=None, channel_max=512, lr=None, r1_gamma=None,
@@ -52,7 +43,6 @@ def stylegan_preset(*, batch=None, mbstd_group=None, channel_base=None, channel_
     return Preset(values=values, model_hints=hints, description=description)
 
 
-PRESETS: Registry[Preset] = Registry("training preset")
 PRESETS.register("auto", stylegan_preset(description="batch, channels, gamma, EMA from resolution and process count "
                                                      "(ADA auto)"))
 PRESETS.register("stylegan2", stylegan_preset(batch=32, mbstd_group=4, channel_base=32768, lr=0.002, r1_gamma=10.0,
@@ -93,8 +83,19 @@ def preset_for(cfg_name: str, family: str) -> Preset:
 
 
 def apply_preset(values: dict[str, Any], cfg_name: str, family: str) -> dict[str, Any]:
-    """``values`` (sectioned, e.g. from flags) laid over the preset's values: what ``values`` sets wins."""
-    return _merge(preset_for(cfg_name, family).values, values)
+    """``values`` (sectioned, e.g. from flags) laid over the preset's values: what ``values`` sets wins. Schedules
+    merge by target (a ``--schedule`` of a target replaces the preset's schedule of it, the others stay), and a preset's
+    schedule of ``augment.p`` is dropped when the flags choose an augmentation mode other than ``fixed``."""
+    preset = preset_for(cfg_name, family).values
+    out = _merge(preset, values)
+    schedules = {s["target"]: s for s in preset.get("schedules", [])}
+    mode = values.get("augment", {}).get("mode")
+    if mode is not None and mode != "fixed":
+        schedules.pop("augment.p", None)
+    schedules.update({s["target"]: s for s in values.get("schedules", [])})
+    if schedules:
+        out["schedules"] = list(schedules.values())
+    return out
 
 
 def _merge(base: dict, top: dict) -> dict:

@@ -1,9 +1,17 @@
-"""The ``ganforge`` command: one subcommand per file in this package."""
+"""The ``ganforge`` command: one subcommand per file in this package.
+
+Error policy (docs/reliability.md): an expected failure (bad input, a file that cannot be read or written,
+a full disk, an input too large for memory) prints one line ``ganforge <cmd>: error: ...`` on stderr and
+exits with code 2; so do command-line errors. Anything else is a bug and keeps its traceback.
+``GANFORGE_DEBUG=1`` shows the traceback of expected failures too.
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
 import sys
 
 from ganforge.utils.allocator import keep_freed_memory
@@ -37,8 +45,30 @@ EPILOG = """examples:
 """
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line (and exit code 2), like every other expected failure."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+EXPECTED_ERRORS = (ValueError, OSError, MemoryError)
+"""Failures caused by the input or the environment: reported in one line, exit code 2."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """The one-line message for an expected failure: the file or flag and what went wrong."""
+    if isinstance(exc, MemoryError):
+        return f"out of memory{f' ({exc})' if str(exc) else ''}; the input asks for more memory than there is"
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        hint = "; free some space and run it again" if exc.errno == errno.ENOSPC else ""
+        return f"{where}{exc.strerror}{hint}"
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="ganforge",
         description="Train, evaluate and explore GANs (StyleGAN2 at the heart) in pure PyTorch.",
         epilog=EPILOG,
@@ -60,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     keep_freed_memory()  # reuse freed pages of large tensors (glibc; GANFORGE_MALLOC_TUNING=0 turns it off)
     try:
         return _module(args.command).run(args) or 0
-    except ValueError as exc:  # bad input: one clear line, no traceback
-        print(f"ganforge {args.command}: error: {exc}", file=sys.stderr)
+    except EXPECTED_ERRORS as exc:  # bad input or environment: one clear line, no traceback
+        if os.environ.get("GANFORGE_DEBUG", "") not in ("", "0"):
+            raise
+        print(f"ganforge {args.command}: error: {describe_error(exc)}", file=sys.stderr)
         return 2
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import math
 import os
 import sys
 
@@ -45,11 +46,50 @@ EPILOG = """examples:
 """
 
 
+def finite_float(text: str) -> float:
+    """``float(text)``, refusing ``nan`` and ``inf`` (no option of ganforge means anything with them)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+finite_float.__name__ = "finite number"  # argparse: "invalid finite number value: 'nan'"
+
+
 class OneLineParser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one line (and exit code 2), like every other expected failure."""
+    """An ``ArgumentParser`` whose errors are one line (and exit code 2), like every other expected failure.
+
+    Every ``type=float`` option (of the parser and its argument groups, which share its registry) parses
+    with :func:`finite_float`.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register("type", float, finite_float)
 
     def error(self, message: str):  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def check_device(args: argparse.Namespace) -> None:
+    """Refuse a ``--device`` that this machine does not have before anything is loaded (one clear line)."""
+    value = getattr(args, "device", None)
+    if not isinstance(value, str) or value == "auto":
+        return
+    import torch
+
+    try:
+        device = torch.device(value)
+    except (RuntimeError, ValueError) as exc:
+        raise ValueError(f"--device {value}: not a torch device ({exc}); use cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {value}: CUDA is not available here (no GPU, or torch built without CUDA); "
+                         "use --device cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"--device {value}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"--device {value}: MPS is not available here; use --device cpu")
 
 
 EXPECTED_ERRORS = (ValueError, OSError, MemoryError)
@@ -89,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     keep_freed_memory()  # reuse freed pages of large tensors (glibc; GANFORGE_MALLOC_TUNING=0 turns it off)
     try:
+        check_device(args)
         return _module(args.command).run(args) or 0
     except EXPECTED_ERRORS as exc:  # bad input or environment: one clear line, no traceback
         if os.environ.get("GANFORGE_DEBUG", "") not in ("", "0"):

@@ -24,6 +24,7 @@ from ganforge.compat.official_kwargs import SOURCE_SG3_STYLEGAN3, detect_source,
 from ganforge.compat.storage_blob import short_repr
 from ganforge.compat.unpickler import DEFAULT_MAX_BYTES, NDArrayStub, PersistentStub, load_restricted
 from ganforge.config import Config
+from ganforge.models.limits import allocation_budget, stored_budget
 
 NETWORK_KEYS = ("G", "D", "G_ema")
 SNAPSHOT_KEYS = frozenset({"training_set_kwargs", "augment_pipe", *NETWORK_KEYS})
@@ -138,8 +139,8 @@ def _check_layout(config: Config, name: str, state_dict: dict[str, torch.Tensor]
     """
     kind = "D" if name == "D" else "G"
     if kind not in cache:
-        try:  # on the meta device: shapes only, so an oversized config allocates nothing
-            with torch.device("meta"):
+        try:  # within a budget of about the stored tensors' size: an oversized config is refused before allocating
+            with torch.random.fork_rng(devices=[]), allocation_budget(stored_budget(state_dict.values()), "the pickle"):
                 cache[kind] = {k: tuple(v.shape) for k, v in BUILDERS[name](config).state_dict().items()}
         except (ValueError, TypeError, RuntimeError) as exc:
             cache[kind] = f"the rebuilt config cannot build {name}: {exc}"

@@ -32,7 +32,7 @@ import torch
 
 from ganforge.compat.base import ImportedNetworks
 from ganforge.models import build_discriminator, build_generator, model_config
-from ganforge.models.limits import network_shapes
+from ganforge.models.limits import network_shapes, stored_budget
 from ganforge.models.stylegan2.config import StyleGAN2Config
 from ganforge.nn.fir import setup_filter
 
@@ -295,7 +295,8 @@ def import_rosinality(path: Path) -> ImportedNetworks:
     nets, latent_avg, extra = _unpack(load_rosinality_file(path), path)
     try:
         cfg = _infer_config(nets, extra.get("args", {}))
-        network_shapes(cfg, where=str(path), with_d="D" in nets)  # size limits, before anything is built
+        network_shapes(cfg, where=str(path), with_d="D" in nets,  # size limits, before anything is built
+                       max_bytes=stored_budget(t for sd in nets.values() for t in sd.values()))
         modules: dict[str, StateDict] = {}
         for name, ros in nets.items():
             if name == "D":

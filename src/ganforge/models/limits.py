@@ -1,17 +1,22 @@
-"""Size limits of networks, checked on the ``meta`` device before anything is allocated.
+"""Size limits of networks, checked while a network is built, before each tensor is allocated.
 
 A model config is a few numbers, and a forged or mistyped one (``z_dim`` 1e9 in a checkpoint, a 16000-wide
 mapping inferred from a forged ``.pt``) would make the constructor allocate gigabytes before any other check
-runs. :func:`network_shapes` builds G and D on ``torch.device("meta")`` (shapes only, no memory), sums their
-fp32 bytes and refuses networks over :data:`MAX_NETWORK_BYTES`; the shapes it returns let loaders compare a
-file's tensors with the config before building the real networks.
+runs. :func:`allocation_budget` refuses, before it runs, any tensor factory (``randn``, ``zeros``, ...) that
+would take the bytes allocated during a build over a budget; :func:`network_shapes` builds G and D that way
+(random factories return uninitialised memory and the global RNG is untouched) and returns their shapes, so
+loaders can compare a file's tensors with its config before building the real networks. (The ``meta``
+device would allocate nothing, but its first arithmetic op imports torch's compiler stack, about 70 MB.)
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import math
+from typing import Any, Iterator
 
 import torch
+from torch.overrides import TorchFunctionMode
 
 from ganforge.models.base import build_discriminator, build_generator
 
@@ -21,6 +26,9 @@ MAX_NETWORK_BYTES = 4 * 1024**3
 
 Shapes = dict[str, tuple[int, ...]]
 
+_SIZED_FACTORIES = (torch.randn, torch.rand, torch.empty, torch.zeros, torch.ones)
+_RANDOM = (torch.randn, torch.rand)
+
 
 def _format_bytes(num_bytes: int) -> str:
     from ganforge.compat.storage_blob import format_bytes
@@ -28,19 +36,62 @@ def _format_bytes(num_bytes: int) -> str:
     return format_bytes(num_bytes)
 
 
+def _requested(func: Any, args: tuple, kwargs: dict) -> tuple[tuple[int, ...], torch.dtype] | None:
+    """``(size, dtype)`` a factory call asks for, or ``None`` for anything else."""
+    if func is torch.full:
+        size = args[0] if args else kwargs.get("size")
+    elif func in _SIZED_FACTORIES:
+        size = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list, torch.Size)) else args or kwargs.get("size")
+    else:
+        return None
+    try:
+        size = tuple(int(s) for s in size)
+    except (TypeError, ValueError):
+        return None
+    return size, kwargs.get("dtype") or torch.get_default_dtype()
+
+
+class _Budget(TorchFunctionMode):
+    def __init__(self, max_bytes: int, where: str):
+        super().__init__()
+        self.max_bytes, self.where, self.used = max_bytes, where, 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        request = _requested(func, args, kwargs)
+        if request is not None:
+            size, dtype = request
+            self.used += math.prod(size) * dtype.itemsize
+            if self.used > self.max_bytes:
+                raise ValueError(f"{self.where}: the model config asks for a tensor of size {list(size)}, which takes "
+                                 f"the network over {_format_bytes(self.max_bytes)} (the limit for this file)")
+            if func in _RANDOM:  # shapes are all that matter here: no RNG use, no time spent on init
+                return torch.empty(size, dtype=kwargs.get("dtype"), requires_grad=kwargs.get("requires_grad", False))
+        return func(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def allocation_budget(max_bytes: int, where: str) -> Iterator[None]:
+    """Inside, tensor factories that would take the bytes allocated so far over ``max_bytes`` raise ``ValueError``
+    (naming ``where``) before allocating; ``randn``/``rand`` return uninitialised tensors and leave the RNG alone."""
+    with _Budget(max_bytes, where):
+        yield
+
+
 def network_shapes(cfg: Any, d: str | None = None, *, where: str, max_bytes: int = MAX_NETWORK_BYTES,
                    with_d: bool = True) -> dict[str, Shapes]:
-    """``{"G": {key: shape}, "D": {...}}`` of the networks ``cfg`` describes, built on the meta device.
+    """``{"G": {key: shape}, "D": {...}}`` of the networks ``cfg`` describes, built within an allocation budget.
 
     Args:
         cfg: A registered model config (e.g. ``StyleGAN2Config``).
         d: Discriminator name (``None``: the family's own).
         where: The file or flag the config came from (starts the error message).
-        max_bytes: Refuse a network whose fp32 state is larger than this.
+        max_bytes: Budget of each network's build (capped at :data:`MAX_NETWORK_BYTES`); loaders pass about the
+            size of the tensors the file holds.
         with_d: Also build (and check) the discriminator.
 
     Raises:
-        ValueError: The config cannot build its networks, or one is over ``max_bytes``.
+        ValueError: The config cannot build its networks, or one would go over the budget.
     """
     builders = {"G": lambda: build_generator(cfg)}
     if with_d:
@@ -48,18 +99,19 @@ def network_shapes(cfg: Any, d: str | None = None, *, where: str, max_bytes: int
     shapes: dict[str, Shapes] = {}
     for name, build in builders.items():
         try:
-            with torch.device("meta"):
-                module = build()
-        except (ValueError, TypeError, KeyError, RuntimeError, OverflowError) as exc:
+            with torch.random.fork_rng(devices=[]), allocation_budget(min(max_bytes, MAX_NETWORK_BYTES), where):
+                module = build()  # fork_rng: in-place inits (kaiming_uniform_, ...) leave the caller's RNG as it was
+        except (TypeError, KeyError, RuntimeError, OverflowError) as exc:
             raise ValueError(f"{where}: the model config cannot build {name}: {exc}") from None
-        state = module.state_dict()
-        num_bytes = sum(t.numel() * max(t.element_size(), 4) for t in state.values())
-        if num_bytes > max_bytes:
-            sizes = {k: getattr(cfg, k) for k in ("z_dim", "w_dim", "c_dim", "channel_max") if hasattr(cfg, k)}
-            raise ValueError(f"{where}: the model config declares a {name} of {_format_bytes(num_bytes)} "
-                             f"({sizes}), over the {_format_bytes(max_bytes)} limit")
-        shapes[name] = {k: tuple(t.shape) for k, t in state.items()}
+        shapes[name] = {k: tuple(t.shape) for k, t in module.state_dict().items()}
+        del module
     return shapes
+
+
+def stored_budget(tensors: Any) -> int:
+    """Build budget for networks that must fit tensors a file holds: twice their fp32 bytes plus 64 MiB of slack."""
+    num_bytes = sum(t.numel() * max(t.element_size(), 4) for t in tensors if isinstance(t, torch.Tensor))
+    return 2 * num_bytes + 64 * 1024**2
 
 
 def shape_problems(expected: Shapes, got: dict[str, torch.Tensor], *, strict: bool = True) -> str | None:

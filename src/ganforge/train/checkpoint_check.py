@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from ganforge.models.limits import network_shapes, shape_problems
+from ganforge.models.limits import network_shapes, shape_problems, stored_budget
 
 
 def _model_section(config: Any) -> tuple[dict, str | None] | None:
@@ -46,7 +46,8 @@ def check_networks(path: Path, config: Any, modules: dict[str, dict[str, torch.T
         cfg = model_config_from_dict(model)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise ValueError(f"{path}: the checkpoint's model config is invalid: {exc}") from None
-    expected = network_shapes(cfg, d, where=str(path), with_d="D" in modules)
+    budget = stored_budget(t for name in ("G", "G_ema", "D") for t in modules.get(name, {}).values())
+    expected = network_shapes(cfg, d, where=str(path), max_bytes=budget, with_d="D" in modules)
     for name in ("G", "G_ema", "D"):
         if name in modules:
             problem = shape_problems(expected["D" if name == "D" else "G"], modules[name], strict=name != "D")

@@ -170,8 +170,9 @@ class DatasetWriter:
             try:
                 archive.close()  # writes the central directory: fails again on a full disk
             except (OSError, ValueError):
-                if archive.fp is not None:
-                    archive.fp.close()
+                fp, archive.fp = archive.fp, None  # closed for good: ZipFile.__del__ must not retry the write
+                if fp is not None:
+                    fp.close()
         if self.tmp.is_dir():
             shutil.rmtree(self.tmp, ignore_errors=True)
         else:

@@ -163,10 +163,10 @@ def _zip_report_paths(dest: Path) -> Iterator[Path]:
 
 def _write_zip_report(dest: Path, report: bytes | None) -> Path | None:
     """Write (or, with ``report=None``, remove) the report beside a zip, touching only the tool's own reports."""
-    if report is None:
-        stale = report_path_for(dest)
-        if _is_own_report(stale):  # the report of a replaced archive; a user's file of that name stays
-            stale.unlink(missing_ok=True)
+    if report is None:  # remove the reports of a replaced archive; a user's file of such a name stays
+        for stale in itertools.takewhile(lambda p: p.exists(), itertools.islice(_zip_report_paths(dest), 100)):
+            if _is_own_report(stale):
+                stale.unlink(missing_ok=True)
         return None
     path = next(p for p in _zip_report_paths(dest) if not p.exists() and not p.is_symlink() or _is_own_report(p))
     atomic_write_bytes(path, report)

@@ -35,4 +35,4 @@ def test_cli_bad_input_is_one_clear_error(tmp_path, capsys):
     assert "resolution '64y'" in capsys.readouterr().err
     write_image(tmp_path / "ok" / "a.png")
     assert main(["dataset", "--source", str(tmp_path / "ok"), "--dest", str(tmp_path / "ok"), "--no-progress"]) == 2
-    assert "already exists" in capsys.readouterr().err
+    assert "is the --source" in capsys.readouterr().err  # refused before "already exists"

@@ -38,7 +38,9 @@ def test_metrics_every_tick_are_logged_and_the_best_is_kept(tmp_path):
     lines = [json.loads(x) for x in (result.run_dir / "metric-swd16.jsonl").read_text().splitlines()]
     assert [r["kimg"] for r in lines] == [0.008, 0.016]  # two ticks of 8 images
     assert all(r["protocol"]["num_gen"] == 16 and r["protocol"]["dataset"] == str(data) for r in lines)
-    assert lines[-1]["network"].endswith("network-snapshot-000000.safetensors")
+    # the second snapshot within kimg 0 has its own name (issue 16), and the record names the file that was saved
+    assert lines[-1]["network"].endswith("network-snapshot-000000_016.safetensors")
+    assert lines[-1]["network"] == str(find_checkpoints(result.run_dir)[-1])
     state = load_checkpoint(find_checkpoints(result.run_dir)[-1]).state["train"]
     assert state["best_metric"] == pytest.approx(min(r["results"]["swd16"] for r in lines))
     log = (result.run_dir / "log.txt").read_text()

@@ -93,8 +93,9 @@ def test_training_steps_change_every_parameter_and_write_the_run_folder(tmp_path
     assert (run / "reals.png").is_file() and (run / "fakes_init.png").is_file() and (run / "fakes000000.png").is_file()
     assert "tick 1" in (run / "log.txt").read_text()
     assert list(run.glob("events.out.tfevents.*")), "no TensorBoard event file"
-    # both ticks (8 and 16 images) are below 1 kimg, so the second snapshot replaced the first atomically
-    assert [p.name for p in find_checkpoints(run)] == ["network-snapshot-000000.safetensors"]
+    # both ticks (8 and 16 images) are below 1 kimg: the second snapshot gets a suffix instead of replacing the first
+    assert [p.name for p in find_checkpoints(run)] == ["network-snapshot-000000.safetensors",
+                                                       "network-snapshot-000000_016.safetensors"]
     assert ckpt.state["train"]["cur_nimg"] == 16
 
 

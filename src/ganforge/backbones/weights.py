@@ -18,7 +18,7 @@ import torch
 __all__ = ["WeightsInfo", "KNOWN_WEIGHTS", "locate_weights", "resolve_weights", "sha256_file", "is_torchscript_archive",
            "read_weights_file"]
 
-WEIGHT_FREE_METRICS = "swd (sliced Wasserstein), rfid/rkid (seeded random Inception), psnr/ssim"
+WEIGHT_FREE_METRICS = "swd<N>k (sliced Wasserstein), rfid<N>k / rkid<N>k (seeded random Inception), e.g. --metrics swd1k"
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def _missing_message(info: WeightsInfo, reason: str) -> str:
         f"{reason}\n"
         f"  Needed: the '{info.name}' weights ({' or '.join(info.filenames)}), used by {info.used_by}.\n"
         f"  Usually obtained from (ganforge never downloads anything):\n{sources}\n"
-        f"  Pass it with --{info.name}-weights PATH (or path=...) or set {info.env_var}=PATH.\n"
+        f"  Pass it with --{info.name} PATH (ganforge metrics / train) or set {info.env_var}=PATH.\n"
         f"  Metrics that need no weight file: {WEIGHT_FREE_METRICS}."
     )
 
@@ -184,13 +184,19 @@ def read_weights_file(path: str | Path, map_location: str | torch.device = "cpu"
     ``{"state_dict": ...}`` container), or a ``torch.jit.ScriptModule`` for a TorchScript archive (run as-is by the
     TorchScript interpreter; no pickle is executed)."""
     path = Path(path)
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
 
-        return load_file(str(path), device=str(map_location))
-    if is_torchscript_archive(path):
-        return torch.jit.load(str(path), map_location=map_location).eval()
-    state = torch.load(path, map_location=map_location, weights_only=True)
+            return load_file(str(path), device=str(map_location))
+        if is_torchscript_archive(path):
+            return torch.jit.load(str(path), map_location=map_location).eval()
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except OSError:
+        raise
+    except Exception as exc:  # garbage or a foreign pickle: UnpicklingError, RuntimeError, SafetensorError, ...
+        raise ValueError(f"{path}: not a readable weight file ({type(exc).__name__}: not a safetensors, TorchScript "
+                         "or tensors-only torch file); give the .pth/.pt/.safetensors named in docs/metrics.md") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     return state

@@ -76,8 +76,6 @@ def config_from_args(args: argparse.Namespace):
     for flag, field in LISTS.items():
         if getattr(args, flag, None):
             values[field] = tuple(v.strip() for v in getattr(args, flag).split(",") if v.strip())
-    if args.curve_metric is not None:
-        values["curve_metric"] = None if args.curve_metric == "none" else args.curve_metric
     if args.no_progress:
         values["progress"] = False
     if args.config:
@@ -85,6 +83,8 @@ def config_from_args(args: argparse.Namespace):
         cc = base.replace(**values)
     else:
         cc = from_preset(args.preset, **values)
+    if args.curve_metric is not None:  # after from_preset, which drops None (= not given) overrides
+        cc = cc.replace(curve_metric=None if args.curve_metric.lower() == "none" else args.curve_metric)
     if not cc.data:
         cc = cc.replace(data=str(bundled_dataset_path()))
     return cc

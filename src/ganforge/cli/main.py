@@ -1,9 +1,18 @@
-"""The ``ganforge`` command: one subcommand per file in this package."""
+"""The ``ganforge`` command: one subcommand per file in this package.
+
+Error policy (docs/reliability.md): an expected failure (bad input, a file that cannot be read or written,
+a full disk, an input too large for memory) prints one line ``ganforge <cmd>: error: ...`` on stderr and
+exits with code 2; so do command-line errors. Anything else is a bug and keeps its traceback.
+``GANFORGE_DEBUG=1`` shows the traceback of expected failures too.
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import math
+import os
 import sys
 
 from ganforge.utils.allocator import keep_freed_memory
@@ -37,8 +46,69 @@ EPILOG = """examples:
 """
 
 
+def finite_float(text: str) -> float:
+    """``float(text)``, refusing ``nan`` and ``inf`` (no option of ganforge means anything with them)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+finite_float.__name__ = "finite number"  # argparse: "invalid finite number value: 'nan'"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line (and exit code 2), like every other expected failure.
+
+    Every ``type=float`` option (of the parser and its argument groups, which share its registry) parses
+    with :func:`finite_float`.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register("type", float, finite_float)
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def check_device(args: argparse.Namespace) -> None:
+    """Refuse a ``--device`` that this machine does not have before anything is loaded (one clear line)."""
+    value = getattr(args, "device", None)
+    if not isinstance(value, str) or value == "auto":
+        return
+    import torch
+
+    try:
+        device = torch.device(value)
+    except (RuntimeError, ValueError) as exc:
+        raise ValueError(f"--device {value}: not a torch device ({exc}); use cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {value}: CUDA is not available here (no GPU, or torch built without CUDA); "
+                         "use --device cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"--device {value}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"--device {value}: MPS is not available here; use --device cpu")
+
+
+EXPECTED_ERRORS = (ValueError, OSError, MemoryError)
+"""Failures caused by the input or the environment: reported in one line, exit code 2."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """The one-line message for an expected failure: the file or flag and what went wrong."""
+    if isinstance(exc, MemoryError):
+        return f"out of memory{f' ({exc})' if str(exc) else ''}; the input asks for more memory than there is"
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        hint = "; free some space and run it again" if exc.errno == errno.ENOSPC else ""
+        return f"{where}{exc.strerror}{hint}"
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="ganforge",
         description="Train, evaluate and explore GANs (StyleGAN2 at the heart) in pure PyTorch.",
         epilog=EPILOG,
@@ -59,9 +129,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     keep_freed_memory()  # reuse freed pages of large tensors (glibc; GANFORGE_MALLOC_TUNING=0 turns it off)
     try:
+        check_device(args)
         return _module(args.command).run(args) or 0
-    except ValueError as exc:  # bad input: one clear line, no traceback
-        print(f"ganforge {args.command}: error: {exc}", file=sys.stderr)
+    except EXPECTED_ERRORS as exc:  # bad input or environment: one clear line, no traceback
+        if os.environ.get("GANFORGE_DEBUG", "") not in ("", "0"):
+            raise
+        print(f"ganforge {args.command}: error: {describe_error(exc)}", file=sys.stderr)
         return 2
 
 

@@ -27,6 +27,9 @@ from ganforge.inference.loaded import load
 from ganforge.metrics.names import parse_metric_list
 from ganforge.metrics.registry import MetricOptions, append_metric_record, compute_metrics, headline
 
+DEFAULT_METRIC = "swd1k"
+"""Weight-free, so that ``ganforge metrics`` works offline; FID needs the Inception weights (never downloaded)."""
+
 
 def add_metric_weight_args(p: argparse.ArgumentParser) -> None:
     """Weight-file and cache flags shared by ``metrics`` and ``train``."""
@@ -45,7 +48,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--network", required=True, metavar="PATH",
                    help="checkpoint, run folder (its newest checkpoint), official .pkl or rosinality .pt")
-    p.add_argument("--metrics", default="fid50k_full", help="comma-separated metric names (default: %(default)s)")
+    p.add_argument("--metrics", default=DEFAULT_METRIC,
+                   help="comma-separated metric names (default: %(default)s, weight-free; for FID give "
+                        "--metrics fid50k_full --inception FILE)")
     p.add_argument("--data", default=None, help="reference dataset (folder or zip); default: the run's --data")
     p.add_argument("--outdir", default=None, help="where metric-<name>.jsonl goes (default: next to the checkpoint)")
     p.add_argument("--seed", type=int, default=0, help="seed of latents, slices and subsets (default: %(default)s)")

@@ -1,7 +1,7 @@
 """``ganforge preview``: a sample grid from a freshly initialised (untrained) StyleGAN2 generator.
 
-A smoke test of the install and of the network code until training lands; the grid shows the
-structured noise an untrained StyleGAN2 produces.
+A smoke test of the install and of the network code (no dataset, no weights needed); the grid shows the
+structured noise an untrained StyleGAN2 produces. To train one, see ``ganforge train --help``.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from ganforge.compat.official_kwargs import SOURCE_SG3_STYLEGAN3, detect_source,
 from ganforge.compat.storage_blob import short_repr
 from ganforge.compat.unpickler import DEFAULT_MAX_BYTES, NDArrayStub, PersistentStub, load_restricted
 from ganforge.config import Config
+from ganforge.models.limits import allocation_budget, stored_budget
 
 NETWORK_KEYS = ("G", "D", "G_ema")
 SNAPSHOT_KEYS = frozenset({"training_set_kwargs", "augment_pipe", *NETWORK_KEYS})
@@ -37,6 +38,16 @@ def state_dict_of(stub: PersistentStub, where: str) -> dict[str, torch.Tensor]:
     Walks ``_parameters`` (skipping ``None``), ``_buffers`` (skipping ``None`` and
     ``_non_persistent_buffers_set``), then ``_modules``, prefixing ``name.`` at each level.
     """
+    return _fp32_copies(_tensors_of(stub, where))
+
+
+def _fp32_copies(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.to(dtype=torch.float32 if v.is_floating_point() else v.dtype, memory_format=torch.contiguous_format,
+                    copy=True) for k, v in tensors.items()}
+
+
+def _tensors_of(stub: PersistentStub, where: str) -> dict[str, torch.Tensor]:
+    """:func:`state_dict_of` without the copies: views of the file's storages (checked before anything is copied)."""
     result: dict[str, torch.Tensor] = {}
     todo: list[tuple[str, Any, int]] = [("", stub, 0)]
     seen: set[int] = set()
@@ -60,8 +71,7 @@ def state_dict_of(stub: PersistentStub, where: str) -> dict[str, torch.Tensor]:
                 continue
             if not isinstance(value, torch.Tensor):
                 raise ValueError(f"{where}: {prefix}{name} is a {type(value).__name__}, expected a tensor")
-            dtype = torch.float32 if value.is_floating_point() else value.dtype
-            result[f"{prefix}{name}"] = value.to(dtype=dtype, memory_format=torch.contiguous_format, copy=True)
+            result[f"{prefix}{name}"] = value
         children = []
         for name, child in modules.items():
             if child is None:
@@ -129,8 +139,9 @@ def _check_layout(config: Config, name: str, state_dict: dict[str, torch.Tensor]
     """
     kind = "D" if name == "D" else "G"
     if kind not in cache:
-        try:
-            cache[kind] = {k: tuple(v.shape) for k, v in BUILDERS[name](config).state_dict().items()}
+        try:  # within a budget of about the stored tensors' size: an oversized config is refused before allocating
+            with torch.random.fork_rng(devices=[]), allocation_budget(stored_budget(state_dict.values()), "the pickle"):
+                cache[kind] = {k: tuple(v.shape) for k, v in BUILDERS[name](config).state_dict().items()}
         except (ValueError, TypeError, RuntimeError) as exc:
             cache[kind] = f"the rebuilt config cannot build {name}: {exc}"
     expected = cache[kind]
@@ -207,10 +218,10 @@ def _convert(path: Path, data: Any) -> NetworkData:
     layouts: dict[str, dict[str, tuple[int, ...]] | str] = {}
     for name, stub in stubs.items():
         problem = d_problem if name == "D" else None
-        state_dict = state_dict_of(stub, str(path)) if problem is None else {}
-        problem = problem or _check_layout(config, name, state_dict, layouts)
+        views = _tensors_of(stub, str(path)) if problem is None else {}
+        problem = problem or _check_layout(config, name, views, layouts)  # shapes checked before any copy
         if problem is None:
-            modules[name] = state_dict
+            modules[name] = _fp32_copies(views)
         elif name == "D":
             skipped[name] = problem
             warnings.warn(f"{path}: D is not imported: {problem}", stacklevel=3)

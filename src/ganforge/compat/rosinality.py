@@ -32,6 +32,7 @@ import torch
 
 from ganforge.compat.base import NetworkData
 from ganforge.models import build_discriminator, build_generator, model_config
+from ganforge.models.limits import network_shapes, stored_budget
 from ganforge.models.stylegan2.config import StyleGAN2Config
 from ganforge.nn.fir import setup_filter
 
@@ -158,6 +159,12 @@ def _unpack(obj: Any, path: Path) -> tuple[dict[str, StateDict], torch.Tensor | 
     for name, sd in nets.items():
         if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in sd.items()):
             raise ValueError(f"{path}: the {name} entry is not a state dict of tensors")
+        # torch.save writes dense tensors; a (stride-0) view larger than its stored bytes is forged, and copying
+        # it would allocate its full size.
+        odd = next((k for k, v in sd.items() if v.numel() * v.element_size() > v.untyped_storage().nbytes()), None)
+        if odd is not None:
+            raise ValueError(f"{path}: {name} tensor {odd!r} of size {list(sd[odd].shape)} is larger than the "
+                             f"{sd[odd].untyped_storage().nbytes()} bytes stored for it (a forged view)")
     args = obj.get("args", obj.get("opts"))
     if args is not None:
         extra["args"] = _json_scalars(args)
@@ -288,6 +295,8 @@ def import_rosinality(path: str | Path) -> NetworkData:
     nets, latent_avg, extra = _unpack(load_rosinality_file(path), path)
     try:
         cfg = _infer_config(nets, extra.get("args", {}))
+        network_shapes(cfg, where=str(path), with_d="D" in nets,  # size limits, before anything is built
+                       max_bytes=stored_budget(t for sd in nets.values() for t in sd.values()))
         modules: dict[str, StateDict] = {}
         for name, ros in nets.items():
             if name == "D":

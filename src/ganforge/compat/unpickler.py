@@ -138,6 +138,11 @@ def _int_tuple(value: Any) -> tuple[int, ...] | None:
     return value
 
 
+def _geometry(t: torch.Tensor) -> tuple:
+    """What ``set_`` can change: size, stride, offset, dtype and storage."""
+    return (tuple(t.shape), t.stride(), t.storage_offset(), t.dtype, t.untyped_storage().data_ptr())
+
+
 @dataclass
 class _Budget:
     max_bytes: int
@@ -165,6 +170,7 @@ class RestrictedUnpickler(pickle.Unpickler):
         super().__init__(file)
         self.where = where
         self._budget = _Budget(max_bytes)
+        self._built: list[tuple[torch.Tensor, tuple]] = []  # every tensor made, with its geometry at birth
         scalar, reconstruct, frombuffer = self._numpy_scalar, self._numpy_reconstruct, self._numpy_frombuffer
         self._globals: dict[tuple[str, str], Callable[..., Any] | type] = {
             ("torch_utils.persistence", "_reconstruct_persistent_obj"): self._reconstruct_persistent_obj,
@@ -197,6 +203,20 @@ class RestrictedUnpickler(pickle.Unpickler):
 
     def _refuse(self, message: str) -> RefusedPickleError:
         return RefusedPickleError(f"{self.where}: {message}")
+
+    def load(self) -> Any:
+        """Unpickle, then check that no tensor was re-shaped after it was built.
+
+        A BUILD opcode on a tensor calls ``Tensor.__setstate__``, i.e. ``set_(source, offset, size, stride)``:
+        that could give a checked tensor a new, unchecked (e.g. huge stride-0) geometry that a later copy would
+        allocate. Official pickles never BUILD tensors, so any change is refused here, before any copy.
+        """
+        result = super().load()
+        for tensor, geometry in self._built:
+            if _geometry(tensor) != geometry:
+                raise self._refuse(f"a tensor was re-shaped after it was built (BUILD / set_) to size "
+                                   f"{list(tensor.shape)}, stride {list(tensor.stride())}: not an official pickle")
+        return result
 
     # --- persistence ---------------------------------------------------------------------------------------
     def _reconstruct_persistent_obj(self, meta: Any) -> PersistentStub:
@@ -249,7 +269,9 @@ class RestrictedUnpickler(pickle.Unpickler):
             if last >= flat.numel():
                 raise self._refuse(f"a tensor of size {list(size_t)} reads past the end of its storage "
                                    f"({flat.numel()} elements)")
-        return flat.as_strided(size_t, stride_t, storage_offset)
+        tensor = flat.as_strided(size_t, stride_t, storage_offset)
+        self._built.append((tensor, _geometry(tensor)))
+        return tensor
 
     def _rebuild_parameter(self, data: Any, requires_grad: Any, backward_hooks: Any, state: Any = None) -> torch.Tensor:
         if not isinstance(data, torch.Tensor):

@@ -20,6 +20,7 @@ import torch
 
 from ganforge.data.sources import is_image_name
 from ganforge.data.transforms import BadImageError, decode_image
+from ganforge.utils.limits import MAX_LABEL_DIM
 
 IN_MEMORY_LIMIT_BYTES = 2 << 30  # in_memory=None loads datasets up to 2 GiB of decoded pixels
 
@@ -99,6 +100,8 @@ class ImageDataset:
             return json.loads(self._read("dataset.json").decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"{self.path}: dataset.json is not valid JSON ({exc})") from None
+        except RecursionError:
+            raise ValueError(f"{self.path}: dataset.json is nested too deeply") from None
 
     def _parse_labels(self, meta: Any, all_names: set[str]) -> np.ndarray | None:
         where = f"{self.path}/dataset.json"
@@ -124,6 +127,9 @@ class ImageDataset:
                 raise ValueError(f"{where}: label ids must be >= 0, got {int(ids.min())}")
             names = meta.get("class_names")
             dim = int(ids.max()) + 1
+            if dim > MAX_LABEL_DIM:  # the one-hot table is [images, dim]: refuse before allocating it
+                raise ValueError(f"{where}: label id {dim - 1} means {dim} classes, over the limit of "
+                                 f"{MAX_LABEL_DIM}; label ids must be 0..K-1 for K classes")
             if isinstance(names, list) and all(isinstance(s, str) for s in names):
                 if len(names) < dim:
                     raise ValueError(f"{where}: {len(names)} class_names but label id {dim - 1}")

@@ -11,7 +11,11 @@ Output layout (the same as NVIDIA's ``dataset_tool.py``, so either toolkit reads
 under a temporary name and renamed at the end. Bad images (corrupt, zero-size, truncated, unsupported,
 too small for ``center-crop-wide``, or without a label when labels are used) are skipped and listed
 with the reason in ``dest/report.txt`` (folder) or ``<dest stem>-report.txt`` (zip), unless
-``strict`` turns the first one into an error.
+``strict`` turns the first one into an error. A report beside a zip is only ever written over or deleted
+when it is one the tool wrote (it starts with :data:`REPORT_HEADER`); a file of the user's of that name is
+left alone and the report goes to ``<dest stem>-report-1.txt`` (or the next free such name).
+
+``dest`` may not be a source, nor contain one: ``--force`` replaces ``dest`` as a whole.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from ganforge.data.sources import SourceImage, list_source_images
 from ganforge.data.transforms import BadImageError, decode_image, parse_color, prepare_image
 
 IMAGES_PER_FOLDER = 1000
+REPORT_HEADER = b"# ganforge dataset: "
+"""First bytes of every skip report: the mark of a report file the tool may replace or delete."""
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -139,6 +145,44 @@ def report_path_for(dest: str | Path) -> Path:
     return dest.with_name(f"{dest.stem}-report.txt") if dest.suffix.lower() == ".zip" else dest / "report.txt"
 
 
+def _is_own_report(path: Path) -> bool:
+    """True when ``path`` is a regular file the tool wrote (it starts with :data:`REPORT_HEADER`)."""
+    try:
+        with path.open("rb") as f:
+            return path.is_file() and f.read(len(REPORT_HEADER)) == REPORT_HEADER
+    except OSError:
+        return False
+
+
+def _zip_report_paths(dest: Path) -> Iterator[Path]:
+    """``<stem>-report.txt``, ``<stem>-report-1.txt``, ... beside a zip ``dest``."""
+    yield report_path_for(dest)
+    for i in itertools.count(1):
+        yield dest.with_name(f"{dest.stem}-report-{i}.txt")
+
+
+def _write_zip_report(dest: Path, report: bytes | None) -> Path | None:
+    """Write (or, with ``report=None``, remove) the report beside a zip, touching only the tool's own reports."""
+    if report is None:  # remove the reports of a replaced archive; a user's file of such a name stays
+        for stale in itertools.takewhile(lambda p: p.exists(), itertools.islice(_zip_report_paths(dest), 100)):
+            if _is_own_report(stale):
+                stale.unlink(missing_ok=True)
+        return None
+    path = next(p for p in _zip_report_paths(dest) if not p.exists() and not p.is_symlink() or _is_own_report(p))
+    atomic_write_bytes(path, report)
+    return path
+
+
+def _check_dest_is_not_a_source(cfg: DatasetToolConfig) -> None:
+    """``--force`` replaces ``dest`` as a whole: refuse a ``dest`` that is a source or contains one."""
+    dest = Path(cfg.dest).resolve()
+    for source in cfg.sources:
+        src = Path(source).resolve()
+        if src == dest or dest in src.parents:
+            raise ValueError(f"--dest {cfg.dest} {'is' if src == dest else 'contains'} the --source {source}; "
+                             "writing there would replace the source: give another --dest")
+
+
 def encode_png(pixels: np.ndarray, compress_level: int = 6) -> bytes:
     """``[H, W, C]`` uint8 (C = 1, 3, 4) -> PNG bytes (no timestamps or metadata: same pixels, same bytes)."""
     img = Image.fromarray(pixels[:, :, 0], "L") if pixels.shape[2] == 1 else Image.fromarray(pixels)
@@ -170,7 +214,7 @@ def _ordered_map(fn: Callable[[T], R], items: Iterable[T], num_workers: int) -> 
 
 def _format_report(cfg: DatasetToolConfig, total: int, skipped: list[tuple[str, str]],
                    duplicates: list[tuple[str, str]]) -> bytes:
-    lines = [f"# ganforge dataset: {len(skipped)} of {total} input images skipped, {len(duplicates)} duplicates dropped",
+    lines = [f"{REPORT_HEADER.decode()}{len(skipped)} of {total} input images skipped, {len(duplicates)} duplicates dropped",
              f"# dest: {cfg.dest}"]
     lines += [f"skipped\t{path}\t{reason}" for path, reason in skipped]
     lines += [f"duplicate\t{path}\tsame pixels as {kept}" for path, kept in duplicates]
@@ -193,6 +237,7 @@ def convert_dataset(cfg: DatasetToolConfig, *, progress: bool = True,
         ValueError: bad sources or settings, no usable image, differing sizes without ``resolution``,
             an existing ``dest`` without ``force``, or (with ``strict``) the first bad image, naming it.
     """
+    _check_dest_is_not_a_source(cfg)
     items = list_source_images(cfg.sources)
     assignment = assign_labels(cfg.labels, items)
     background = parse_color(cfg.background)
@@ -273,10 +318,7 @@ def convert_dataset(cfg: DatasetToolConfig, *, progress: bool = True,
 
     report_path = report_path_for(dest) if report_bytes is not None else None
     if writer.is_zip:
-        if report_path is not None:
-            atomic_write_bytes(report_path, report_bytes)  # type: ignore[arg-type]
-        else:
-            report_path_for(dest).unlink(missing_ok=True)  # a stale report of a replaced archive
+        report_path = _write_zip_report(dest, report_bytes)
     h, w, c = first[1]
     return DatasetToolReport(dest=dest, num_written=len(labels_out), skipped=tuple(skipped),
                              duplicates=tuple(duplicates), resolution=(w, h), channels=c,

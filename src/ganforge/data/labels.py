@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ganforge.data.sources import SourceImage
+from ganforge.utils.limits import MAX_LABEL_DIM
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +68,8 @@ def _read_json(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: cannot read labels ({exc})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: cannot read labels (nested too deeply)") from None
     if isinstance(data, dict) and set(data) <= {"labels", "class_names"} and isinstance(data.get("labels"), list):
         pairs = data["labels"]
         if not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in pairs):
@@ -83,6 +86,10 @@ def _to_ids(table: dict[str, Any], source: str) -> tuple[dict[str, int], tuple[s
         bad = [k for k, v in table.items() if v < 0]
         if bad:
             raise ValueError(f"{source}: label of {bad[0]!r} is negative ({table[bad[0]]}); ids start at 0")
+        big = next((k for k, v in table.items() if v >= MAX_LABEL_DIM), None)
+        if big is not None:
+            raise ValueError(f"{source}: label of {big!r} is {table[big]}, over the limit of {MAX_LABEL_DIM} classes; "
+                             "label ids must be 0..K-1 for K classes")
         return dict(table), None
     if all(isinstance(v, str) for v in values):
         names = tuple(sorted(set(values)))

@@ -13,6 +13,8 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
+from ganforge.utils.limits import MAX_SOURCE_IMAGE_BYTES, read_capped
+
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm", ".pnm"})
 
@@ -40,12 +42,22 @@ def is_image_name(name: str) -> bool:
     return path.suffix.lower() in IMAGE_EXTENSIONS
 
 
+def _file_reader(path: Path) -> Callable[[], bytes]:
+    """Reads ``path``, refusing (``OSError``) files over :data:`MAX_SOURCE_IMAGE_BYTES` and non-regular files."""
+    def read() -> bytes:
+        if not path.is_file():
+            raise OSError(f"not a regular file: {path}")
+        with path.open("rb") as f:
+            return read_capped(f, MAX_SOURCE_IMAGE_BYTES, "file size")
+    return read
+
+
 def _folder_images(root: Path) -> list[SourceImage]:
     items = []
     for path in root.rglob("*"):
         rel = path.relative_to(root).as_posix()
         if is_image_name(rel) and path.is_file():
-            items.append(SourceImage(display=str(path), rel=rel, read=path.read_bytes))
+            items.append(SourceImage(display=str(path), rel=rel, read=_file_reader(path)))
     return sorted(items, key=lambda item: item.rel)
 
 
@@ -56,17 +68,22 @@ def _zip_images(path: Path) -> list[SourceImage]:
         raise ValueError(f"{path}: not a readable zip archive ({exc})") from None
     lock = threading.Lock()  # one shared handle; reads from worker threads take turns
 
-    def reader(name: str) -> Callable[[], bytes]:
+    def reader(info: zipfile.ZipInfo) -> Callable[[], bytes]:
         def read() -> bytes:
+            if info.file_size > MAX_SOURCE_IMAGE_BYTES:  # refused before a byte is decompressed
+                raise OSError(f"the member declares {info.file_size} bytes, over the "
+                              f"{MAX_SOURCE_IMAGE_BYTES // 1024**2} MiB limit of an input image")
             with lock:
                 try:
-                    return archive.read(name)
-                except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+                    with archive.open(info) as member:  # the declared size may lie: read at most the cap
+                        return read_capped(member, MAX_SOURCE_IMAGE_BYTES, "decompressed size")
+                except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError) as exc:
                     raise OSError(str(exc)) from None
         return read
 
-    names = sorted(info.filename for info in archive.infolist() if not info.is_dir() and is_image_name(info.filename))
-    return [SourceImage(display=f"{path}:{name}", rel=name, read=reader(name)) for name in names]
+    infos = sorted((i for i in archive.infolist() if not i.is_dir() and is_image_name(i.filename)),
+                   key=lambda i: i.filename)
+    return [SourceImage(display=f"{path}:{i.filename}", rel=i.filename, read=reader(i)) for i in infos]
 
 
 def _list_file_images(path: Path) -> list[SourceImage]:
@@ -81,7 +98,7 @@ def _list_file_images(path: Path) -> list[SourceImage]:
             continue
         file = Path(entry) if Path(entry).is_absolute() else path.parent / entry
         items.append(SourceImage(display=str(file), rel=PurePosixPath(entry.replace("\\", "/")).as_posix(),
-                                 read=file.read_bytes))
+                                 read=_file_reader(file)))
     return items  # a list keeps the user's order
 
 

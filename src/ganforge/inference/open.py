@@ -102,6 +102,8 @@ def resolve_network(path: str | Path) -> Path:
         if not found:
             raise ValueError(f"{path}: no network-snapshot-*.safetensors checkpoint in this folder")
         return found[-1]
+    if not path.is_file():  # a FIFO or device named like a network would block the reader forever
+        raise ValueError(f"{path}: not a regular file (a pipe or device?); give a network file or a run folder")
     return path
 
 

@@ -37,7 +37,8 @@ def setup_filter(
     """
     if f is None:
         f = [1.0]
-    f = torch.as_tensor(f, dtype=torch.float32)
+    # Built on the CPU (or f's device) even under a ``torch.device('meta')`` context: size checks build networks there.
+    f = torch.as_tensor(f, dtype=torch.float32, device=f.device if isinstance(f, torch.Tensor) else "cpu")
     if f.ndim not in (0, 1, 2):
         raise ValueError(f"setup_filter: f must be 0-D, 1-D or 2-D taps, got shape {tuple(f.shape)}")
     if f.numel() == 0:

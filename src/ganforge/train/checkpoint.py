@@ -28,13 +28,13 @@ from ganforge.version import __version__
 
 __all__ = [
     "FORMAT_VERSION", "Checkpoint", "save_checkpoint", "load_checkpoint", "checkpoint_filename", "checkpoint_digest",
-    "find_checkpoints", "prune_checkpoints", "resolve_resume", "pack_tree", "unpack_tree",
+    "snapshot_path", "find_checkpoints", "prune_checkpoints", "resolve_resume", "pack_tree", "unpack_tree",
     "capture_rng_state", "restore_rng_state",
 ]
 
 FORMAT = "checkpoint"
 FORMAT_VERSION = "1"
-CHECKPOINT_RE = re.compile(r"^network-snapshot-(\d+)\.safetensors$")
+CHECKPOINT_RE = re.compile(r"^network-snapshot-(\d+)(?:_(\d{3}))?\.safetensors$")  # see snapshot_path()
 RUN_DIR_RE = re.compile(r"^(\d+)-")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED = ("optim", "state")
@@ -52,6 +52,20 @@ for _name, _code in (("uint16", "U16"), ("uint32", "U32"), ("uint64", "U64")):
 def checkpoint_filename(cur_nimg: int) -> str:
     """``network-snapshot-{kimg:06d}.safetensors`` with ``kimg = cur_nimg // 1000``."""
     return f"network-snapshot-{cur_nimg // 1000:06d}.safetensors"
+
+
+def snapshot_path(run_dir: str | Path, cur_nimg: int) -> Path:
+    """:func:`checkpoint_filename`, or ``network-snapshot-{kimg:06d}_{cur_nimg % 1000:03d}.safetensors`` when an
+    earlier snapshot of the same kimg has that name (``--tick`` < 1): no snapshot overwrites another, and the
+    suffixed name sorts after the plain one, by :func:`find_checkpoints` and as text."""
+    plain = Path(run_dir) / checkpoint_filename(cur_nimg)
+    return plain.with_name(f"{plain.name[:-12]}_{cur_nimg % 1000:03d}.safetensors") if plain.exists() else plain
+
+
+def _order(path: Path) -> tuple[int, int, str]:
+    """Sort key of a checkpoint name: ``(kimg, images past it or -1 for the plain name, name)``."""
+    match = CHECKPOINT_RE.match(path.name)
+    return (int(match.group(1)), int(match.group(2) or -1), path.name) if match else (-1, -1, path.name)
 
 
 def checkpoint_digest(metadata: Mapping[str, str], tensors: Mapping[str, torch.Tensor]) -> str:
@@ -204,6 +218,8 @@ def _read_header(path: Path) -> tuple[dict[str, str], int]:
         raise ValueError(f"{path}: no such checkpoint file")
     if path.is_dir():
         raise ValueError(f"{path} is a folder, not a checkpoint file")
+    if not path.is_file():  # a FIFO or device would block or stream forever
+        raise ValueError(f"{path} is not a regular file (a pipe or device?); give a checkpoint file")
     size = path.stat().st_size
     not_st = f"{path} is not a safetensors file (bad header); checkpoints are network-snapshot-*.safetensors files"
     with open(path, "rb") as f:
@@ -230,9 +246,8 @@ def _read_header(path: Path) -> tuple[dict[str, str], int]:
 def _previous_intact(path: Path) -> str:
     """A sentence naming the newest older checkpoint in ``path``'s folder that verifies."""
     older = [p for p in find_checkpoints(path.parent) if p.name != path.name]
-    match = CHECKPOINT_RE.match(path.name)
-    if match:
-        older = [p for p in older if int(CHECKPOINT_RE.match(p.name).group(1)) <= int(match.group(1))]
+    if CHECKPOINT_RE.match(path.name):
+        older = [p for p in older if _order(p) < _order(path)]
     for candidate in reversed(older):
         try:
             _load(candidate, verify=True, hint=False)
@@ -267,6 +282,9 @@ def _load_unchecked(path: Path, *, verify: bool) -> Checkpoint:
         tensors = safetensors.torch.load_file(str(path))
     except Exception as exc:  # safetensors raises its own error type for a damaged header
         raise _Damaged(f"{path} is corrupt (unreadable tensors: {exc})") from None
+    odd = next((name for name, t in tensors.items() if t.dtype not in _DTYPE_CODES), None)
+    if odd is not None:  # e.g. float8: never written by save_checkpoint
+        raise ValueError(f"{path}: tensor {odd!r} has dtype {tensors[odd].dtype}, which no ganforge checkpoint holds")
     if verify and checkpoint_digest(metadata, tensors) != metadata.get("sha256"):
         raise _Damaged(f"{path} is corrupt (sha256 mismatch)")
     try:
@@ -276,10 +294,14 @@ def _load_unchecked(path: Path, *, verify: bool) -> Checkpoint:
         modules: dict[str, dict[str, torch.Tensor]] = {str(name): {} for name in json.loads(metadata["modules"])}
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise _Damaged(f"{path} is corrupt (bad metadata: {exc})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: the checkpoint metadata is nested too deeply to be ganforge's") from None
     for key, t in tensors.items():
         prefix, _, rest = key.partition(".")
         if prefix in modules:
             modules[prefix][rest] = t
+    from ganforge.train.checkpoint_check import check_networks  # imports the model registry
+    check_networks(path, config, modules)
     return Checkpoint(path=path, config=config, state=state, modules=modules, optimizers=optimizers, metadata=metadata)
 
 
@@ -310,11 +332,13 @@ def find_checkpoints(folder: str | Path) -> list[Path]:
     if not folder.is_dir():
         return []
     found = [p for p in folder.iterdir() if CHECKPOINT_RE.match(p.name) and p.is_file()]
-    return sorted(found, key=lambda p: (int(CHECKPOINT_RE.match(p.name).group(1)), p.name))
+    return sorted(found, key=_order)
 
 
 def prune_checkpoints(folder: str | Path, keep: int) -> list[Path]:
     """Delete all but the newest ``keep`` checkpoints in ``folder`` (and temp files of interrupted saves).
+
+    With ``keep`` or fewer checkpoints none is deleted; ``keep=0`` deletes all (training skips it for ``--keep 0``).
 
     Returns:
         The deleted paths.
@@ -322,7 +346,7 @@ def prune_checkpoints(folder: str | Path, keep: int) -> list[Path]:
     if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
         raise ValueError(f"prune_checkpoints: keep must be an int >= 0, got {keep!r}")
     found = find_checkpoints(folder)
-    doomed = found[:len(found) - keep] if keep else found
+    doomed = found[:max(0, len(found) - keep)]
     if Path(folder).is_dir():
         doomed += sorted(Path(folder).glob(".network-snapshot-*.safetensors.*.tmp"))
     for p in doomed:

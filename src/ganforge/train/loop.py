@@ -266,7 +266,9 @@ def _write_grid(cfg, nets, grid_z, grid_c, logger, run_dir, state, env) -> None:
 
 
 def _snapshot_path(run_dir: Path, state) -> Path:
-    return Path(run_dir) / f"network-snapshot-{state.cur_nimg // 1000:06d}.safetensors"
+    from ganforge.train.checkpoint import snapshot_path  # ticks < 1 kimg: later snapshots of a kimg get a suffix
+
+    return snapshot_path(run_dir, state.cur_nimg)
 
 
 def _save(cfg, run_dir, nets, runners, state, terms, env) -> Path | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ganforge.utils.limits import MAX_SEEDS
+
 
 def parse_seeds(text: str) -> list[int]:
     """Parse ``"0-3,7,10-11"`` into ``[0, 1, 2, 3, 7, 10, 11]``; ``ValueError`` names the bad part."""
@@ -19,11 +21,15 @@ def parse_seeds(text: str) -> list[int]:
                 lo_i, hi_i = int(lo), int(hi)
                 if hi_i < lo_i:
                     raise ValueError
-                seeds.extend(range(lo_i, hi_i + 1))
+                count = hi_i - lo_i + 1
             else:
-                seeds.append(int(part))
+                lo_i = hi_i = int(part)
+                count = 1
         except (TypeError, ValueError):
             raise ValueError(f"--seeds: cannot parse {part!r}; use e.g. '0-7' or '1,5,9'") from None
+        if len(seeds) + count > MAX_SEEDS:  # checked before the list is built
+            raise ValueError(f"--seeds {text}: {len(seeds) + count} seeds, over the limit of {MAX_SEEDS}")
+        seeds.extend(range(lo_i, hi_i + 1))
     if not seeds:
         raise ValueError("--seeds: no seeds given")
     if any(s < 0 or s >= 2**32 for s in seeds):

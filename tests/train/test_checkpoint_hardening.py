@@ -148,3 +148,32 @@ def test_a_fifo_named_like_a_checkpoint_is_refused_without_blocking(tmp_path):
             pass
         pytest.fail("reading a FIFO blocked")
     assert len(errors) == 2 and all("not a regular file" in e for e in errors)
+
+
+def test_resume_from_a_signed_checkpoint_without_its_training_state_is_one_line(tmp_path, capsys):
+    """A sha-valid checkpoint whose state tree lacks ``cur_nimg`` is refused naming the file, not a KeyError."""
+    from ganforge.cli.main import main
+
+    def drop_cur_nimg(meta):
+        state = json.loads(meta["state"])
+        state["train"].pop("cur_nimg")
+        meta["state"] = json.dumps(state)
+
+    (tmp_path / "run").mkdir()
+    bad = forge(tmp_path / "run" / "network-snapshot-000001.safetensors", metadata=drop_cur_nimg)
+    data = Path(__file__).resolve().parents[2] / "datasets" / "emoji-32.zip"
+    assert main(["train", "--resume", str(bad), "--data", str(data), "--kimg", "1", "--no-progress",
+                 "--no-tensorboard"]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "training state does not fit" in err and err.count("\n") == 1
+
+
+def test_model_options_too_big_are_refused_before_allocating(tmp_path, capsys):
+    from ganforge.cli.main import main
+    from tests.train.test_loop import make_folder_dataset
+
+    data = make_folder_dataset(tmp_path / "data", n=4)
+    assert main(["train", "--data", str(data), "--outdir", str(tmp_path / "runs"), "--cfg", "cpu", "--cbase",
+                 "4000000000", "--cmax", "100000000", "--kimg", "0.01", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "--cbase" in err and "over 4.0 GiB" in err.replace("4 GiB", "4.0 GiB") and err.count("\n") == 1

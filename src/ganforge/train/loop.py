@@ -285,14 +285,18 @@ def _save(cfg, run_dir, nets, runners, state, terms, env) -> Path | None:
 def _restore(ckpt, nets, runners, state, terms) -> None:
     from ganforge.train.migrate import migrate_checkpoint_state
 
-    modules, train_state, term_state = migrate_checkpoint_state(ckpt.modules, ckpt.state)
-    for name, module in nets.modules().items():
-        module.load_state_dict(modules[name])
-    for name, opt in setup.optimizers(runners).items():
-        opt.load_state_dict(ckpt.optimizers[name])
-    state.load_dict(train_state)
-    terms.load_state_dict(term_state)
-    restore_rng_state(ckpt.state["rng"])
+    try:
+        modules, train_state, term_state = migrate_checkpoint_state(ckpt.modules, ckpt.state)
+        for name, module in nets.modules().items():
+            module.load_state_dict(modules[name])
+        for name, opt in setup.optimizers(runners).items():
+            opt.load_state_dict(ckpt.optimizers[name])
+        state.load_dict(train_state)
+        terms.load_state_dict(term_state)
+        restore_rng_state(ckpt.state["rng"])
+    except (KeyError, TypeError, RuntimeError, IndexError, AttributeError) as exc:
+        raise ValueError(f"--resume {ckpt.path}: its training state does not fit this run "
+                         f"({type(exc).__name__}: {exc}); resume from another checkpoint") from None
 
 
 def _broadcast_run_dir(cfg: TrainConfig, dataset_name: str, env: DistEnv) -> Path:

@@ -130,6 +130,10 @@ def write_config(cfg: TrainConfig, run_dir: Path) -> None:
 def build_nets(cfg: TrainConfig, env: DistEnv) -> Nets:
     """G, D (the family's default or ``--d``) and G_ema (a copy of G), seeded by ``cfg.run.seed``, identical on every
     process."""
+    from ganforge.models.limits import network_shapes
+
+    # a mistyped --cbase/--cmax must not allocate gigabytes: check the sizes first (nothing is initialised there)
+    network_shapes(cfg.model.arch, cfg.model.d, where="the model options (--cbase, --cmax, --map, ...)")
     torch.manual_seed(cfg.run.seed)
     G = build_generator(cfg.model.arch).train().requires_grad_(False).to(env.device)
     D = build_discriminator(cfg.model.arch, cfg.model.d).train().requires_grad_(False).to(env.device)

@@ -17,7 +17,8 @@ from ganforge.train.presets import resolve_config
 from tests.train.test_loop import make_folder_dataset
 
 TINY = {"stylegan2": dict(z_dim=8, w_dim=8, mapping_layers=1, channel_base=64, channel_max=8, mbstd_group_size=2),
-        "dcgan": dict(z_dim=8, channel_base=64, channel_max=8)}
+        "dcgan": dict(z_dim=8, channel_base=64, channel_max=8),
+        "r3gan": dict(z_dim=8, channel_base=64, channel_max=8, group_size=8, embed_dim=8, blocks_per_stage=1)}
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +30,7 @@ def _one_thread():
 
 
 def _model(name, c_dim=0):
-    kwargs = TINY["stylegan2" if name == "stylegan2" else "dcgan"]
+    kwargs = TINY.get(name, TINY["dcgan"])  # the dcgan-* members share dcgan's knobs
     return model_config(name, img_resolution=16, img_channels=3, c_dim=c_dim, **kwargs)
 
 

@@ -1,10 +1,12 @@
-"""Training step throughput (img/s) for the REFERENCE Part 3 "small-32" and "small-64" configs.
+"""Training step throughput (img/s) for the REFERENCE Part 3 "small-32" and "small-64" configs, and R3GAN at 32 px.
 
 Protocol (matches REFERENCE Part 3, "Training"): official small network shapes, batch 16 = batch_gpu 16, one
 process, fp32, R1 gamma 0.0002 res^2 / batch, style mixing 0.9, pl_weight 2, pl_batch_shrink 2, Adam with the
 lazy-regularisation correction, EMA. Each phase is timed as the loop runs it (``train/loop.py:_run_phase``: zero_grad,
 requires_grad, forward/backward, nan_to_num, ``opt.step()``), with random U(-1, 1) reals (data loading is not
-measured). **Amortised step** = Gmain + Dmain + Greg/4 + Dreg/16 + EMA; img/s = 16 / amortised step.
+measured); the Gmain/Dmain columns show Gboth/Dboth for configs without lazy phases. **Amortised step** = the sum of every phase's time over its interval + EMA (StyleGAN2: Gmain + Dmain +
+Greg/4 + Dreg/16 + EMA); img/s = batch / amortised step. ``r3gan-32``: the ``r3gan-cpu`` network and loss (rpgan, R1 + R2
+in every D step) at the same batch and resolution as ``small-32``; it has no official number.
 Median of ``--repeats`` after ``--warmup``. Prints a table and one JSON record.
 
     python benchmarks/bench_train.py                    # both configs
@@ -28,21 +30,22 @@ from bench_generator import add_malloc_arg, cpu_name, emit_record, malloc_settin
 
 from ganforge.train import setup
 from ganforge.train.ada import AdaTuner
-from ganforge.train.config import TrainConfig
 from ganforge.train.distributed import DistEnv
 from ganforge.train.ema import ema_beta, update_ema
 from ganforge.train.loop import _run_phase
-from ganforge.train.presets import resolve_config
+from ganforge.train.presets import preset_config, resolve_config
 from ganforge.train.stats import TickStats
 
-CONFIGS = {"small-32": 32, "small-64": 64}
+CONFIGS = {"small-32": ("small", 32), "small-64": ("small", 64), "r3gan-32": ("r3gan-cpu", 32)}
 OFFICIAL_IMG_S = {"small-32": 9.40, "small-64": 2.04}  # REFERENCE Part 3, final run
 TARGET_IMG_S = {"small-32": 14.0, "small-64": 3.0}
 
 
-def bench_config(resolution: int, batch: int, repeats: int, warmup: int, device: torch.device) -> dict[str, float]:
-    """Median seconds per phase call (and EMA) for one config."""
-    cfg = resolve_config(TrainConfig.from_flat(cfg="small", batch=batch), resolution=resolution, img_channels=3,
+def bench_config(config: tuple[str, int], batch: int, repeats: int, warmup: int,
+                 device: torch.device) -> tuple[dict[str, float], dict[str, int]]:
+    """Median seconds per phase call (and EMA) for one config, and each phase's interval."""
+    preset, resolution = config
+    cfg = resolve_config(preset_config(preset, {"run": {"batch": batch}}), resolution=resolution, img_channels=3,
                          c_dim=0)
     env = DistEnv(device=device)
     nets = setup.build_nets(cfg, env)
@@ -71,7 +74,8 @@ def bench_config(resolution: int, batch: int, repeats: int, warmup: int, device:
         if it >= warmup:
             times["EMA"].append(time.perf_counter() - t0)
         state.batch_idx += 1
-    return {name: statistics.median(values) for name, values in times.items()}
+    intervals = {r.phase.name: r.phase.interval for r in runners} | {"EMA": 1}
+    return {name: statistics.median(values) for name, values in times.items()}, intervals
 
 
 def main() -> None:
@@ -91,19 +95,22 @@ def main() -> None:
               "batch": args.batch, "repeats": args.repeats, "device": str(device), "results": {}}
     print(f"{'config':<10} {'malloc':<6} {'Gmain':>7} {'Dmain':>7} {'Greg':>7} {'Dreg':>7} {'EMA':>7} {'step s':>7} "
           f"{'img/s':>7} {'official':>8} {'ratio':>6} {'target':>6}")
+    dash = float("nan")
     for malloc, applied in malloc_settings(args.malloc):
         for name in args.configs:
-            t = bench_config(CONFIGS[name], args.batch, args.repeats, args.warmup, device)
-            step = t["Gmain"] + t["Dmain"] + t["Greg"] / 4 + t["Dreg"] / 16 + t["EMA"]
+            t, intervals = bench_config(CONFIGS[name], args.batch, args.repeats, args.warmup, device)
+            step = sum(sec / intervals[phase] for phase, sec in t.items())
             img_s = args.batch / step
+            official, target = OFFICIAL_IMG_S.get(name), TARGET_IMG_S.get(name)
             key = name if args.malloc != "both" else f"{name}/malloc-{malloc}"
-            record["results"][key] = {"phase_sec": t, "amortised_step_sec": step, "img_per_sec": img_s,
-                                      "malloc_tuning": applied, "official_img_per_sec": OFFICIAL_IMG_S[name],
-                                      "target_img_per_sec": TARGET_IMG_S[name],
-                                      "speedup_vs_official": img_s / OFFICIAL_IMG_S[name]}
-            print(f"{name:<10} {malloc:<6} {t['Gmain']:7.3f} {t['Dmain']:7.3f} {t['Greg']:7.3f} {t['Dreg']:7.3f} "
-                  f"{t['EMA']:7.4f} {step:7.3f} {img_s:7.2f} {OFFICIAL_IMG_S[name]:8.2f} "
-                  f"{img_s / OFFICIAL_IMG_S[name]:6.2f} {TARGET_IMG_S[name]:6.1f}", flush=True)
+            record["results"][key] = {"phase_sec": t, "phase_interval": intervals, "amortised_step_sec": step,
+                                      "img_per_sec": img_s, "malloc_tuning": applied, "official_img_per_sec": official,
+                                      "target_img_per_sec": target,
+                                      "speedup_vs_official": img_s / official if official else None}
+            g_main, d_main = t.get("Gmain", t.get("Gboth", dash)), t.get("Dmain", t.get("Dboth", dash))
+            print(f"{name:<10} {malloc:<6} {g_main:7.3f} {d_main:7.3f} {t.get('Greg', dash):7.3f} "
+                  f"{t.get('Dreg', dash):7.3f} {t['EMA']:7.4f} {step:7.3f} {img_s:7.2f} {official or dash:8.2f} "
+                  f"{img_s / official if official else dash:6.2f} {target or dash:6.1f}", flush=True)
     emit_record(record, args.json)
 
 

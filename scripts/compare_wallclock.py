@@ -5,6 +5,10 @@ minutes.
     python scripts/compare_wallclock.py --data runs/datasets/emoji-32.zip --outdir runs/r3gan-vs-sg2 --minutes 15 \\
         --run stylegan2-cpu="--cfg cpu" --run r3gan-cpu="--cfg r3gan-cpu"
 
+With ``--offline`` (recommended on a CPU) the runs train without evaluating (every tick writes a checkpoint instead)
+and the metrics are computed afterwards on the checkpoints (``--metrics`` on every one, ``--sparse-metrics`` on every
+``--sparse-every``-th and the last), so the wall-clock budget is all training.
+
 Writes ``<outdir>/<name>/`` run folders, ``<outdir>/curves-<metric>.png``, ``<outdir>/grids.png`` (rows: runs,
 columns: the grids nearest to each of ``--grid-minutes``) and ``<outdir>/summary.json`` (per run: s/kimg, kimg reached,
 parameters, the metric values at each evaluation with their training minutes).
@@ -29,10 +33,11 @@ from ganforge.compare.plots import labelled_row, line_plot
 
 def train(name: str, flags: str, args: argparse.Namespace) -> Path:
     outdir = Path(args.outdir) / name
+    evaluation = (["--snap", "1", "--keep", "0"] if args.offline else
+                  ["--metric-ticks", "1", "--metrics", args.metrics, "--snap", "1000000", "--keep", "1"])
     cmd = [sys.executable, "-m", "ganforge.cli.main", "train", "--data", args.data, "--outdir", str(outdir),
-           "--kimg", "100000", "--tick", str(args.tick), "--metric-ticks", "1", "--metrics", args.metrics,
-           "--snap", "1000000", "--keep", "1", "--threads", str(args.threads), "--seed", "0", "--no-progress",
-           "--device", "cpu", *shlex.split(flags)]
+           "--kimg", "100000", "--tick", str(args.tick), *evaluation, "--threads", str(args.threads), "--seed", "0",
+           "--no-progress", "--device", "cpu", *shlex.split(flags)]
     print("$", " ".join(cmd), flush=True)
     proc = subprocess.Popen(cmd)
     try:
@@ -46,7 +51,22 @@ def train(name: str, flags: str, args: argparse.Namespace) -> Path:
     return next(outdir.glob("0*-*"))
 
 
-def read_run(run_dir: Path) -> dict:
+def evaluate_offline(run_dir: Path, args: argparse.Namespace) -> None:
+    """``ganforge metrics`` on the run's checkpoints (their records go to the run folder, keyed by kimg)."""
+    from ganforge.train.checkpoint import find_checkpoints
+
+    snaps = find_checkpoints(run_dir)
+    jobs = [(snap, args.metrics) for snap in snaps]
+    if args.sparse_metrics:
+        picked = set(snaps[::args.sparse_every]) | {snaps[-1]}
+        jobs += [(snap, args.sparse_metrics) for snap in snaps if snap in picked]
+    for snap, metrics in jobs:
+        cmd = [sys.executable, "-m", "ganforge.cli.main", "metrics", "--network", str(snap), "--metrics", metrics,
+               "--data", args.data, "--threads", str(args.threads), "--no-progress", "--device", "cpu"]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def read_run(run_dir: Path, offline: bool = False) -> dict:
     """Training minutes (total time minus metric evaluation) at each tick, and the metrics against them."""
     ticks, metrics, eval_sec = [], {}, 0.0
     rows = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines() if line.strip()]
@@ -56,10 +76,12 @@ def read_run(run_dir: Path) -> dict:
     for path in sorted(run_dir.glob("metric-*.jsonl")):
         for line in path.read_text().splitlines():
             rec = json.loads(line)
-            sec = next((t for k, t in ticks if abs(k - rec["kimg"]) < 1e-9), None)
+            # in-loop records carry the tick's kimg; `ganforge metrics` records the snapshot name's whole kimg
+            sec = next((t for k, t in ticks if abs(k - rec["kimg"]) < 1e-9 or (offline and int(k) == rec["kimg"])),
+                       None)
             if sec is None:
                 continue
-            eval_sec += rec["total_time"]
+            eval_sec += 0.0 if offline else rec["total_time"]
             metrics.setdefault(rec["metric"], []).append((rec["kimg"], (sec - eval_sec) / 60, rec["results"][rec["metric"]]))
     minutes = {k: t / 60 for k, t in ticks}
     return {"ticks": ticks, "metrics": metrics, "minutes": minutes,
@@ -68,8 +90,9 @@ def read_run(run_dir: Path) -> dict:
 
 def grid_at(run_dir: Path, minutes: dict[float, float], target: float) -> tuple[float, np.ndarray] | None:
     best = None
-    for png in run_dir.glob("fakes0*.png"):
-        kimg = int(png.stem.removeprefix("fakes")) / 1000
+    for png in run_dir.glob("fakes0*.png"):  # fakesKKKKKK.png, or fakesKKKKKK_NNN.png within a kimg (--tick < 1)
+        whole, _, part = png.stem.removeprefix("fakes").partition("_")
+        kimg = int(whole) + (int(part) / 1000 if part else 0.0)
         m = minutes.get(min(minutes, key=lambda k: abs(k - kimg))) if minutes else None
         if m is not None and (best is None or abs(m - target) < abs(best[0] - target)):
             best = (m, png)
@@ -87,6 +110,9 @@ def main() -> None:
     p.add_argument("--minutes", type=float, default=15)
     p.add_argument("--run", action="append", required=True, metavar="NAME=FLAGS")
     p.add_argument("--metrics", default="swd1k,rfid1k")
+    p.add_argument("--offline", action="store_true", help="train without evaluating; evaluate the checkpoints after")
+    p.add_argument("--sparse-metrics", default="", help="(--offline) metrics evaluated on fewer checkpoints")
+    p.add_argument("--sparse-every", type=int, default=2)
     p.add_argument("--tick", type=float, default=1.0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--grid-minutes", default="5,10,15")
@@ -103,7 +129,12 @@ def main() -> None:
             t0 = time.time()
             dirs[name] = train(name, flags, args)
             print(f"{name}: {time.time() - t0:.0f} s", flush=True)
-    data = {name: read_run(d) for name, d in dirs.items()}
+    if args.offline and not args.plot_only:
+        for name, d in dirs.items():
+            t0 = time.time()
+            evaluate_offline(d, args)
+            print(f"{name}: evaluated in {time.time() - t0:.0f} s", flush=True)
+    data = {name: read_run(d, args.offline) for name, d in dirs.items()}
     summary = {}
     for name, d in data.items():
         cfg = json.loads((dirs[name] / "config.json").read_text())
@@ -111,7 +142,7 @@ def main() -> None:
         summary[name] = {"flags": runs[name], "run_dir": str(dirs[name]), "kimg": d["ticks"][-1][0] if d["ticks"] else 0,
                          "median_sec_per_kimg": float(np.median(spk)) if spk else None,
                          "model": cfg["model"], "metrics": d["metrics"]}
-    for metric in args.metrics.split(","):
+    for metric in [m for m in (args.metrics + "," + args.sparse_metrics).split(",") if m]:
         series = {name: ([m for _, m, _ in d["metrics"].get(metric, [])], [v for *_, v in d["metrics"].get(metric, [])])
                   for name, d in data.items()}
         Image.fromarray(line_plot(series, title=f"{metric} vs training minutes (same machine, {args.threads} threads)",

@@ -16,9 +16,13 @@ def _bench_path(monkeypatch):
 def test_bench_train_times_every_phase():
     import bench_train
 
-    times = bench_train.bench_config(32, batch=4, repeats=1, warmup=0, device=torch.device("cpu"))
+    times, intervals = bench_train.bench_config(("small", 32), batch=4, repeats=1, warmup=0, device=torch.device("cpu"))
     assert set(times) == {"Gmain", "Greg", "Dmain", "Dreg", "EMA"}
     assert all(t > 0 for t in times.values())
+    assert intervals == {"Gmain": 1, "Greg": 4, "Dmain": 1, "Dreg": 16, "EMA": 1}
+    times, intervals = bench_train.bench_config(bench_train.CONFIGS["r3gan-32"], batch=4, repeats=1, warmup=0,
+                                                device=torch.device("cpu"))
+    assert intervals == {"Gboth": 1, "Dboth": 1, "EMA": 1}  # no lazy phases: R1 + R2 run in every D step
 
 
 def test_bench_generator_times_a_batch():

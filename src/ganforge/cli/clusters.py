@@ -20,6 +20,7 @@ from ganforge.explore.clusters import sample_w_clusters, save_centroids
 from ganforge.explore.video import upscale
 from ganforge.inference.generate import class_labels
 from ganforge.inference.loaded import load
+from ganforge.models.network import require_mapping
 from ganforge.utils.images import make_grid, save_png, to_uint8
 
 
@@ -41,6 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     net = load(args.network, device=args.device)
     G = net.G
+    require_mapping(G, "W clusters")
     if args.num_samples < args.num_clusters:
         raise ValueError(f"--num-samples ({args.num_samples}) must be >= --num-clusters ({args.num_clusters})")
     c = class_labels(G.c_dim, args.class_idx, 1, net.device)

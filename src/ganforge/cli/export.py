@@ -40,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
     G = net.G
     path = export_onnx(G, Path(args.out), part=args.part, truncation_psi=args.psi, truncation_cutoff=args.trunc_cutoff,
                        noise_mode=args.noise_mode, opset=args.opset)
-    shapes = {"z": f"[batch, {G.z_dim}]", "c": f"[batch, {G.c_dim}]", "ws": f"[batch, {G.num_ws}, {G.w_dim}]"}
+    shapes = {"z": f"[batch, {G.z_dim}]", "c": f"[batch, {G.c_dim}]"}
+    if args.part == "synthesis":
+        shapes["ws"] = f"[batch, {G.num_ws}, {G.w_dim}]"
     inputs = ", ".join(f"{name} {shapes[name]}" for name in onnx_input_names(G, args.part))
     print(f"network: {net.path}")
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, opset {args.opset}, {time.perf_counter() - t0:.1f} s): "

@@ -18,6 +18,7 @@ import torch
 from ganforge.explore.style_mixing import parse_styles, style_mixing_grid
 from ganforge.explore.video import upscale
 from ganforge.inference.loaded import load
+from ganforge.models.network import require_mapping
 from ganforge.utils.images import save_png
 from ganforge.utils.seeds import parse_seeds
 
@@ -43,6 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     rows, cols = parse_seeds(args.rows), parse_seeds(args.cols)
     net = load(args.network, device=args.device)
+    require_mapping(net.G, "style mixing")
     layers = parse_styles(args.styles, net.G.num_ws, net.G.img_resolution)
     grid = style_mixing_grid(net.G, rows, cols, layers, psi=args.trunc, truncation_cutoff=args.trunc_cutoff,
                              noise_mode=args.noise_mode, class_idx=args.class_idx)

@@ -26,6 +26,7 @@ from ganforge.explore.project_run import run_projection
 from ganforge.explore.targets import load_images
 from ganforge.inference.generate import class_labels
 from ganforge.inference.loaded import load
+from ganforge.models.network import generator_caps
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -34,7 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--network", required=True, metavar="PATH", help="checkpoint file or run folder")
     p.add_argument("--target", required=True, nargs="+", metavar="PATH", help="image file(s), folder(s) or zip(s)")
     p.add_argument("--max-images", type=int, default=None, help="project at most this many targets")
-    p.add_argument("--space", choices=SPACES, default="w", help="w: one w; w+: one w per layer (default: %(default)s)")
+    p.add_argument("--space", choices=SPACES, default=None, help="w: one w; w+: one w per layer; z: the input latent "
+                   "(default: w, or z for a generator without a mapping network, e.g. r3gan, dcgan)")
     p.add_argument("--steps", type=int, default=1000, help="optimisation steps (default: %(default)s)")
     p.add_argument("--lr", type=float, default=0.1, help="peak learning rate (default: %(default)s)")
     p.add_argument("--no-noise-opt", action="store_true", help="keep the stored noise instead of optimising noise maps")
@@ -64,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--init centroid needs --centroids FILE (from `ganforge clusters`)")
     net = load(args.network, device=args.device)
     G = net.G
+    space = args.space or ("w" if generator_caps(G).has_mapping else "z")
+    if space == "z" and args.init == "centroid":
+        raise ValueError("--init centroid starts from a W centroid; it needs a W space (this projection is into z)")
     targets, names = load_images(args.target, resolution=G.img_shape, channels=G.img_channels,
                                  max_images=args.max_images)
     distance, distance_name = make_distance(lpips_vgg=args.lpips_vgg, lpips_heads=args.lpips_heads, D=net.D,
@@ -79,11 +84,12 @@ def run(args: argparse.Namespace) -> int:
     report = run_projection(G, targets, names, args.outdir, distance=distance, distance_name=distance_name, lpips=lpips,
                             pti_steps=args.pti_steps if args.pti else 0, pti_lr=args.pti_lr, video=args.save_video,
                             network_config=config, settings=settings, figure_scale=max(1, args.scale),
-                            space=args.space, steps=args.steps,
+                            space=space, steps=args.steps,
                             initial_lr=args.lr, optimize_noise=not args.no_noise_opt,
                             regularize_noise_weight=args.noise_reg, w_init=w_init, c=c, seed=args.seed)
     print(f"network: {net.path}")
     for stage, summary in report["summary"].items():
         print(f"{stage}: " + ", ".join(f"{k} {v:.4f}" for k, v in summary.items()))
-    print(f"wrote projected_w.npz, compare.png, report.json to {args.outdir}/ ({len(names)} target(s), {distance_name})")
+    latents = "projected_z.npz (z: this generator has no W space)" if space == "z" else "projected_w.npz"
+    print(f"wrote {latents}, compare.png, report.json to {args.outdir}/ ({len(names)} target(s), {distance_name})")
     return 0

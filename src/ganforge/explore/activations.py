@@ -12,11 +12,13 @@ import math
 import numpy as np
 import torch
 
+from ganforge.models.network import require_mapping
 from ganforge.utils.images import make_grid
 
 
 def capture_block_outputs(G: torch.nn.Module, ws: torch.Tensor, noise_mode: str = "const") -> dict[str, torch.Tensor]:
     """Run ``G.synthesis(ws)`` and return each block's feature output ``{"b4": [N, C, 4, 4], ...}`` and ``"img"``."""
+    require_mapping(G, "per-block activations of the synthesis network")
     feats: dict[str, torch.Tensor] = {}
     handles = []
     for res in G.synthesis.block_resolutions:

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from ganforge.explore.ssim_loss import ms_ssim_small
+from ganforge.models.network import DiscriminatorNetwork
 
 Distance = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``distance(img0 [N, C, H, W], img1 [N, C, H, W]) -> [N]``."""
@@ -30,21 +31,16 @@ def pixel_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def discriminator_features(D: torch.nn.Module, img: torch.Tensor) -> list[torch.Tensor]:
-    """Activations after each of D's downsampling blocks (not the epilogue, whose minibatch-std mixes samples).
+    """Activations after each of D's downsampling blocks (``D.feature_maps``; ``[]`` for a D that exposes none).
 
     Args:
-        D: A StyleGAN2 discriminator (``block_resolutions``, blocks ``b{res}``).
-        img: ``[N, C, R, R]`` in [-1, 1].
+        D: A discriminator (:class:`~ganforge.models.network.DiscriminatorNetwork`).
+        img: ``[N, C, H, W]`` in [-1, 1].
 
     Returns:
-        One ``[N, C_b, R_b, R_b]`` tensor per block, finest first.
+        One ``[N, C_b, H_b, W_b]`` tensor per block, finest first.
     """
-    feats = []
-    x, y = None, img
-    for res in D.block_resolutions:
-        x, y = getattr(D, f"b{res}")(x, y)
-        feats.append(x)
-    return feats
+    return D.feature_maps(img) if isinstance(D, DiscriminatorNetwork) else []
 
 
 def d_feature_distance(D: torch.nn.Module) -> Distance:
@@ -104,5 +100,6 @@ def make_distance(*, lpips_vgg: str | Path | None = None, lpips_heads: str | Pat
 
         net = build_backbone("lpips", lpips_heads, vgg16=lpips_vgg, device=device)
         return lpips_distance(net), "lpips-vgg"
-    use_d = D is not None and d_weight > 0
-    return weight_free_distance(D, d_weight=d_weight), "pixel+ms-ssim" + ("+d-features" if use_d else "")
+    use_d = isinstance(D, DiscriminatorNetwork) and D.has_feature_maps and d_weight > 0
+    return (weight_free_distance(D if use_d else None, d_weight=d_weight),
+            "pixel+ms-ssim" + ("+d-features" if use_d else ""))

@@ -16,6 +16,7 @@ from tqdm import tqdm
 from ganforge.explore.latents import lerp, slerp
 from ganforge.inference.truncation import truncate
 from ganforge.inference.generate import class_labels
+from ganforge.models.network import generator_caps, require_mapping
 from ganforge.utils.images import make_grid, to_uint8
 from ganforge.utils.seeds import z_from_seeds
 
@@ -75,6 +76,11 @@ def interpolation_frames(G: torch.nn.Module, walks: Sequence[Sequence[int]], fra
     walks = [list(w) for w in walks]
     if not walks or len({len(w) for w in walks}) != 1:
         raise ValueError(f"all walks need the same number of seeds, got {[len(w) for w in walks]}")
+    if not generator_caps(G).has_mapping:  # no W space (R3GAN, DCGAN): slerp of z, straight through G
+        if space != "z" or psi != 1:
+            require_mapping(G, "a W-space walk or truncation (use --space z, --trunc 1)")
+        return _z_frames(G, walks, frames, loop=loop, noise_mode=noise_mode, class_idx=class_idx,
+                         grid_cols=grid_cols, batch_size=batch_size)
     ws = torch.stack([walk_ws(G, w, frames, space=space, loop=loop, psi=psi, truncation_cutoff=truncation_cutoff,
                               class_idx=class_idx) for w in walks], dim=1)  # [F, walks, num_ws, w_dim]
     num_frames, num_walks = ws.shape[:2]
@@ -82,8 +88,27 @@ def interpolation_frames(G: torch.nn.Module, walks: Sequence[Sequence[int]], fra
     imgs = []
     for start in tqdm(range(0, len(flat), batch_size), desc="frames", unit="batch", disable=not progress, leave=False):
         imgs.append(to_uint8(G.synthesis(flat[start:start + batch_size], noise_mode=noise_mode)))
-    imgs = np.concatenate(imgs).reshape(num_frames, num_walks, *imgs[0].shape[1:])
-    if num_walks == 1:
+    return _tile(np.concatenate(imgs).reshape(num_frames, num_walks, *imgs[0].shape[1:]), grid_cols)
+
+
+def _tile(imgs: np.ndarray, grid_cols: int | None) -> np.ndarray:
+    """``[F, walks, H, W, C]`` -> ``[F, H', W', C]`` (the walks tiled)."""
+    if imgs.shape[1] == 1:
         return imgs[:, 0]
-    cols = grid_cols or int(np.ceil(np.sqrt(num_walks)))
+    cols = grid_cols or int(np.ceil(np.sqrt(imgs.shape[1])))
     return np.stack([make_grid(f, cols=cols) for f in imgs])
+
+
+@torch.no_grad()
+def _z_frames(G, walks, frames, *, loop, noise_mode, class_idx, grid_cols, batch_size) -> np.ndarray:
+    """Frames of z-slerp walks for a generator without a mapping network: ``G(slerp(z_a, z_b, t), c)``."""
+    device = next(G.parameters()).device
+    pos = walk_positions(len(walks[0]), frames, loop)
+    a, b = (torch.tensor([p[i] for p in pos], device=device) for i in (0, 1))
+    t = torch.tensor([p[2] for p in pos], device=device, dtype=torch.float32)[:, None]  # [F, 1]
+    zs = torch.stack([slerp(z[a], z[b], t) for z in (z_from_seeds(w, G.z_dim, device) for w in walks)], dim=1)
+    flat = zs.reshape(-1, G.z_dim)  # [F * walks, z_dim]
+    c = class_labels(G.c_dim, class_idx, len(flat), device)
+    imgs = [to_uint8(G(flat[s:s + batch_size], None if c is None else c[s:s + batch_size], noise_mode=noise_mode))
+            for s in range(0, len(flat), batch_size)]
+    return _tile(np.concatenate(imgs).reshape(zs.shape[0], zs.shape[1], *imgs[0].shape[1:]), grid_cols)

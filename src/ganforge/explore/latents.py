@@ -13,6 +13,7 @@ import torch
 
 from ganforge.inference.generate import class_labels
 from ganforge.inference.truncation import truncate
+from ganforge.models.network import require_mapping
 from ganforge.utils.seeds import z_from_seeds
 
 __all__ = ["lerp", "slerp", "ws_from_seeds", "sample_ws", "truncate"]
@@ -78,6 +79,7 @@ def ws_from_seeds(
     device: torch.device | str | None = None,
 ) -> torch.Tensor:
     """``ws: [N, num_ws, w_dim]`` of the official seeds (``z = RandomState(seed).randn(z_dim)``), truncated."""
+    require_mapping(G, "w of seeds (style mixing, W-space walks)")
     device = next(G.parameters()).device if device is None else torch.device(device)
     z = z_from_seeds(list(seeds), G.z_dim, device)  # [N, z_dim]
     c = class_labels(G.c_dim, class_idx, len(seeds), device)
@@ -92,6 +94,7 @@ def sample_ws(G: torch.nn.Module, num_samples: int, *, seed: int = 0, c: torch.T
 
     ``c``: ``[1, c_dim]`` label for a conditional G (repeated), else ``None``.
     """
+    require_mapping(G, "sampling W (W statistics, W clusters)")
     device = next(G.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     ws = []

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ganforge.models.network import require_mapping
 from ganforge.utils.atomic import atomic_write
 
 NOISE_PREFIX = "noise/"
@@ -80,6 +81,7 @@ def render_projected_w(G: torch.nn.Module, path: str | Path, noise_mode: str = "
 
     With ``noise_mode='const'`` the file's optimised noise maps are used when it has them.
     """
+    require_mapping(G, "--projected-w (a projected w)")
     device = next(G.parameters()).device
     ws, noise = load_projected_w(path, G, device)
     from ganforge.explore.noise_reg import use_noise_maps

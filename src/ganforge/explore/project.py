@@ -24,9 +24,12 @@ from tqdm import tqdm
 from ganforge.explore.distance import Distance, weight_free_distance
 from ganforge.explore.latents import sample_ws
 from ganforge.explore.noise_reg import init_noise_maps, noise_regularization, normalize_noise_, use_noise_maps
+from ganforge.models.network import require_mapping
 from ganforge.utils.images import to_uint8
 
-SPACES = ("w", "w+")
+SPACES = ("w", "w+", "z")
+"""``w``/``w+``: W space of a generator with a mapping network; ``z``: the input latent of any generator (R3GAN's
+basis input, DCGAN's z), for generators without a W space."""
 
 
 @dataclass
@@ -34,7 +37,8 @@ class ProjectionResult:
     """What :func:`project` found for ``N`` targets."""
 
     ws: torch.Tensor
-    """``[N, num_ws, w_dim]``: the latents (identical rows per sample for ``space='w'``)."""
+    """``[N, num_ws, w_dim]``: the latents (identical rows per sample for ``space='w'``); ``[N, z_dim]`` for
+    ``space='z'``."""
     noise: dict[str, torch.Tensor] | None
     """Optimised noise maps ``{layer: [N, 1, R, R]}``, or ``None`` (the stored ``noise_const`` was used)."""
     images: torch.Tensor
@@ -134,7 +138,8 @@ def project(
     Args:
         G: StyleGAN2 generator (its parameters are not changed).
         target: ``[N, C, H, W]`` uint8, or float in [-1, 1], at G's resolution.
-        space: ``w`` (one w per image, broadcast) or ``w+`` (one w per layer).
+        space: ``w`` (one w per image, broadcast), ``w+`` (one w per layer), or ``z`` (G's input latent, for
+            generators without a mapping network: the same schedule, starting at ``z = 0``, no noise maps).
         steps: Optimisation steps.
         distance: ``(img [N, C, H, W], target) -> [N]``; default: weight-free pixel + MS-SSIM distance.
         w_init: Start: ``None`` (mean w), ``[w_dim]``, ``[N, w_dim]`` or ``[N, num_ws, w_dim]``.
@@ -166,6 +171,11 @@ def project(
         raise ValueError(f"target images are {list(target.shape[1:])} [C, H, W], but the network makes {expected}")
     distance = weight_free_distance() if distance is None else distance
     gen = torch.Generator().manual_seed(seed)
+    if space == "z":
+        return _project_z(G, target, distance, steps=steps, initial_lr=initial_lr, lr_rampdown=lr_rampdown,
+                          lr_rampup=lr_rampup, initial_noise_factor=initial_noise_factor, noise_ramp=noise_ramp,
+                          c=c, gen=gen, record_every=record_every, progress=progress)
+    require_mapping(G, "projection into W (use --space z)")
     with frozen(G):
         w_mean, w_std = w_stats(G, num_w_samples, seed=seed, c=c)
         w_opt = _initial_ws(w_init, w_mean, n, G.num_ws, space).requires_grad_(True)  # [N, 1|num_ws, w_dim]
@@ -203,6 +213,37 @@ def project(
     if record_every:
         frames.append(to_uint8(images))
     return ProjectionResult(ws=ws, noise=final_maps, images=images, distances=torch.stack(history), frames=frames)
+
+
+def _project_z(G, target, distance, *, steps, initial_lr, lr_rampdown, lr_rampup, initial_noise_factor, noise_ramp,
+               c, gen, record_every, progress) -> ProjectionResult:
+    """:func:`project` in z: Adam on ``z [N, z_dim]`` from 0 (the prior's mode), with decaying exploration noise of
+    ``initial_noise_factor`` prior standard deviations (1 per dimension)."""
+    n, device = target.shape[0], target.device
+    labels = None if c is None else c.to(device).expand(n, -1)
+    with frozen(G):
+        z = torch.zeros(n, G.z_dim, device=device, requires_grad=True)
+        opt = torch.optim.Adam([z], betas=(0.9, 0.999), lr=initial_lr)
+        history, frames = [], []
+        for step in tqdm(range(steps), desc="project z", unit="step", disable=not progress, leave=False):
+            t = step / steps
+            scale = initial_noise_factor * max(0.0, 1.0 - t / noise_ramp) ** 2 if noise_ramp > 0 else 0.0
+            for group in opt.param_groups:
+                group["lr"] = learning_rate(step, steps, initial_lr, lr_rampdown, lr_rampup)
+            img = G(z + torch.randn(z.shape, generator=gen).to(device) * scale, labels, noise_mode="const")
+            dist = distance(img, target)  # [N]
+            opt.zero_grad(set_to_none=True)
+            dist.sum().backward()
+            opt.step()
+            history.append(dist.detach().cpu())
+            if record_every and step % record_every == 0:
+                frames.append(to_uint8(img))
+        with torch.no_grad():
+            images = G(z, labels, noise_mode="const")
+    if record_every:
+        frames.append(to_uint8(images))
+    return ProjectionResult(ws=z.detach().clone(), noise=None, images=images, distances=torch.stack(history),
+                            frames=frames)
 
 
 @torch.no_grad()

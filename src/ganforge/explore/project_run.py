@@ -21,7 +21,7 @@ import torch
 from ganforge.explore.detect import reconstruction_metrics
 from ganforge.explore.distance import Distance
 from ganforge.explore.noise_reg import use_noise_maps
-from ganforge.explore.npz import save_projected_w
+from ganforge.explore.npz import save_npz, save_projected_w
 from ganforge.explore.project import project
 from ganforge.explore.pti import pivotal_tuning
 from ganforge.explore.video import upscale, write_video
@@ -69,18 +69,25 @@ def run_projection(
         The report dict (also written to ``report.json``).
     """
     outdir = Path(outdir)
+    in_z = project_kwargs.get("space") == "z"
+    if in_z and pti_steps > 0:
+        raise ValueError("--pti tunes G around a projected w; it needs a W space (this projection is into z)")
     t0 = time.perf_counter()
     res = project(G, targets, distance=distance, record_every=video_every if video else 0, progress=True,
                   **project_kwargs)
     t_proj = time.perf_counter() - t0
-    save_projected_w(outdir / "projected_w.npz", res.ws, res.noise)
+    if in_z:  # no W space: the input latents z [N, z_dim] (G(z) redraws the projections)
+        save_npz(outdir / "projected_z.npz", {"z": res.ws.detach().cpu().numpy().astype(np.float32)})
+    else:
+        save_projected_w(outdir / "projected_w.npz", res.ws, res.noise)
     target_u8 = targets.permute(0, 2, 3, 1).numpy()  # [N, H, W, C]
     proj_u8 = to_uint8(res.images)
     for i, img in enumerate(proj_u8):
         save_png(img, outdir / f"proj_{i:04d}.png")
     per_image = {"projection": reconstruction_metrics(targets, res.images, lpips)}
     columns = [target_u8, proj_u8]
-    report: dict[str, Any] = {"settings": dict(settings or {}), "distance": distance_name, "targets": names,
+    report: dict[str, Any] = {"settings": dict(settings or {}), "space": "z" if in_z else project_kwargs.get("space", "w"),
+                              "distance": distance_name, "targets": names,
                               "projection_seconds": round(t_proj, 2),
                               "final_distance": res.distances[-1].tolist()}
     if pti_steps > 0:

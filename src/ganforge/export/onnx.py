@@ -28,6 +28,7 @@ from typing import Literal
 
 import torch
 
+from ganforge.models.network import generator_caps, require_mapping
 from ganforge.nn.shape import assert_shape
 from ganforge.version import __version__
 
@@ -48,6 +49,8 @@ class _FullGenerator(torch.nn.Module):
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         assert_shape(z, [None, self.G.z_dim], "z")
+        if not generator_caps(self.G).has_mapping:  # R3GAN, DCGAN: z -> img directly
+            return self.G(z, c, noise_mode=self.noise_mode)
         ws = self.G.mapping(z, c, truncation_psi=self.psi, truncation_cutoff=self.cutoff)
         return self.G.synthesis(ws, noise_mode=self.noise_mode, fused_modconv=False, channels_last=False)
 
@@ -123,6 +126,8 @@ def export_onnx(
     """
     if part not in PARTS:
         raise ValueError(f"part must be one of {PARTS}, got {part!r}")
+    if part == "synthesis" or truncation_psi != 1:
+        require_mapping(G, "--part synthesis" if part == "synthesis" else "truncation (--psi)")
     if noise_mode not in NOISE_MODES:
         raise ValueError(f"noise_mode must be one of {NOISE_MODES} (random noise is not exported), got {noise_mode!r}")
     if opset < MIN_OPSET:

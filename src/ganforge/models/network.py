@@ -40,6 +40,19 @@ class Network(torch.nn.Module):
         return [p for p in self.parameters() if id(p) not in frozen]
 
 
+class DiscriminatorNetwork(Network):
+    """Base class of every discriminator: ``forward(img, c) -> logits [N, 1]``, and optionally :meth:`feature_maps`."""
+
+    def feature_maps(self, img: torch.Tensor) -> list[torch.Tensor]:
+        """Activations after each downsampling block, finest first (a perceptual distance for projection uses them);
+        ``[]`` for a discriminator that exposes none."""
+        return []
+
+    @property
+    def has_feature_maps(self) -> bool:
+        return type(self).feature_maps is not DiscriminatorNetwork.feature_maps
+
+
 class GeneratorNetwork(Network):
     """Base class of every generator: ``forward(z, c, ...) -> img`` plus declared :attr:`capabilities`."""
 

@@ -261,7 +261,10 @@ def _write_grid(cfg, nets, grid_z, grid_c, logger, run_dir, state, env) -> None:
     if not env.is_main:
         return
     grid = render_grid(nets.G_ema, grid_z, grid_c)
-    save_png(grid, run_dir / f"fakes{state.cur_nimg // 1000:06d}.png")
+    path = run_dir / f"fakes{state.cur_nimg // 1000:06d}.png"
+    if path.exists():  # --tick < 1: a later grid of the same kimg gets a suffix instead of overwriting (as snapshots)
+        path = path.with_name(f"{path.stem}_{state.cur_nimg % 1000:03d}.png")
+    save_png(grid, path)
     logger.image("fakes", grid, kimg=state.cur_nimg / 1000)
 
 

@@ -98,6 +98,16 @@ def apply_preset(values: dict[str, Any], cfg_name: str, family: str) -> dict[str
     return out
 
 
+def preset_config(cfg_name: str, values: dict[str, Any] | None = None) -> TrainConfig:
+    """``TrainConfig`` of preset ``cfg_name`` with ``values`` (sectioned) laid over it, as ``ganforge train --cfg``
+    builds it: ``preset_config("r3gan-cpu", {"data": {"path": "emoji.zip"}})`` is R3GAN with its loss and schedules
+    (``TrainConfig.from_dict({"cfg": ...})`` names the preset but only fills what is unset, from its run/optimiser
+    values and model hints)."""
+    values = dict(values or {})
+    family = values.get("model", {}).get("family", "stylegan2")
+    return TrainConfig.from_dict(apply_preset({**values, "cfg": cfg_name}, cfg_name, family))
+
+
 def _merge(base: dict, top: dict) -> dict:
     out = dict(base)
     for key, value in top.items():

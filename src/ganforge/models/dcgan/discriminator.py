@@ -7,11 +7,11 @@ from torch import nn
 
 from ganforge.models.checks import block_shape, check_init_res
 from ganforge.models.dcgan.blocks import make_stage
-from ganforge.models.network import Network
+from ganforge.models.network import DiscriminatorNetwork
 from ganforge.nn.shape import assert_shape
 
 
-class Discriminator(Network):
+class Discriminator(DiscriminatorNetwork):
     """``D(img [N, img_channels, R, R], c [N, c_dim] | None) -> logits [N, 1]``.
 
     A 3x3 conv + LeakyReLU reads the image (no norm, as DCGAN's first layer), ``log2(R) - 2`` down-stages of the chosen

@@ -6,6 +6,7 @@ from ganforge.models.r3gan.config import R3GANConfig
 from ganforge.models.r3gan.discriminator import Discriminator
 from ganforge.models.r3gan.generator import Generator
 from ganforge.models.r3gan.layers import ResidualBlock, fixup_scale
+from ganforge.models.r3gan.presets import r3gan_recipe
 
 
 def _arch_kwargs(cfg: R3GANConfig) -> dict:
@@ -38,11 +39,10 @@ def defaults(ctx: FamilyContext, overrides: dict) -> R3GANConfig:
                                   "img_channels": ctx.img_channels, "c_dim": ctx.c_dim, **known})
 
 
-# default_preset "auto" until the r3gan presets exist (train/presets.py); "auto" passes StyleGAN2's model hints
-# (z_dim 512, channel_max 512), which this family honours.
+# --model r3gan --cfg auto means the CPU recipe (models/r3gan/presets.py)
 FAMILIES.register("r3gan", FamilySpec(R3GANConfig, build_generator, default_d="r3gan", defaults=defaults,
-                                      override_keys=OVERRIDE_KEYS, default_preset="auto", non_square=True))
+                                      override_keys=OVERRIDE_KEYS, default_preset="r3gan-cpu", non_square=True))
 DISCRIMINATORS.register("r3gan", DiscriminatorSpec(build_discriminator, families=("r3gan",)))
 
-__all__ = ["R3GANConfig", "Generator", "Discriminator", "ResidualBlock", "fixup_scale", "build_generator",
+__all__ = ["R3GANConfig", "r3gan_recipe", "Generator", "Discriminator", "ResidualBlock", "fixup_scale", "build_generator",
            "build_discriminator"]

@@ -11,12 +11,12 @@ import torch
 from torch import nn
 
 from ganforge.models.checks import block_shape, check_init_res
-from ganforge.models.network import Network
+from ganforge.models.network import DiscriminatorNetwork
 from ganforge.models.r3gan.layers import Conv, DiscriminativeBasis, DownTransition, ResidualBlock
 from ganforge.nn.shape import assert_shape
 
 
-class Discriminator(Network):
+class Discriminator(DiscriminatorNetwork):
     """``D(img [N, img_channels, H, W], c [N, c_dim] | None) -> logits [N, 1]``.
 
     Unconditional: the basis head maps the 4x4 features to one logit. Conditional (projection, Miyato & Koyama

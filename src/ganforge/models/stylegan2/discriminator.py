@@ -9,7 +9,7 @@ import torch
 
 from ganforge.models.checks import (block_shape, check_channels, check_choice, check_init_res, check_non_negative,
                                    check_resolution)
-from ganforge.models.network import Network
+from ganforge.models.network import DiscriminatorNetwork
 from ganforge.models.stylegan2.mapping import MappingNetwork
 from ganforge.nn.equalized import Conv2dLayer, FullyConnectedLayer
 from ganforge.nn.fir import setup_filter
@@ -115,7 +115,7 @@ class DiscriminatorEpilogue(torch.nn.Module):
         return x
 
 
-class Discriminator(Network):
+class Discriminator(DiscriminatorNetwork):
     """``D(img, c) -> logits [N, 1]``.
 
     Args:
@@ -205,6 +205,15 @@ class Discriminator(Network):
             assert_shape(c, [img.shape[0] if img is not None else x.shape[0], self.c_dim], "c")
             cmap = self.mapping(None, c)
         return self.b4(x, img, cmap)
+
+    def feature_maps(self, img: torch.Tensor) -> list[torch.Tensor]:
+        """Activations after each downsampling block ``[N, C_b, R_b, R_b]``, finest first (not the epilogue, whose
+        minibatch std mixes samples)."""
+        feats, x = [], None
+        for res in self.block_resolutions:
+            x, img = getattr(self, f"b{res}")(x, img)
+            feats.append(x)
+        return feats
 
     def forward_many(self, imgs: Sequence[torch.Tensor], cs: Sequence[torch.Tensor | None] | None = None) -> list[torch.Tensor]:
         """``[D(img, c) for img, c in zip(imgs, cs)]`` computed in one batched pass.

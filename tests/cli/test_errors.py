@@ -105,3 +105,19 @@ def test_disk_full_names_the_file_and_what_to_do():
 
     msg = cli_main.describe_error(OSError(errno.ENOSPC, "No space left on device", "/data/ds.zip"))
     assert msg == "/data/ds.zip: No space left on device; free some space and run it again"
+
+
+def test_ctrl_c_is_one_line_with_exit_130(monkeypatch, capsys):
+    """An interrupted command says so in one line (no traceback) and exits 130, as shells expect after SIGINT."""
+    import ganforge.cli.main as cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    original = cli._module
+    monkeypatch.delenv("GANFORGE_DEBUG", raising=False)
+    monkeypatch.setattr(cli, "_module", lambda name: type("M", (), {"run": staticmethod(interrupted),
+                                                                    "add_parser": original(name).add_parser}))
+    assert cli.main(["train", "--data", "x"]) == 130
+    err = capsys.readouterr().err
+    assert err == "ganforge train: interrupted; the last checkpoint is intact: continue with --resume\n"

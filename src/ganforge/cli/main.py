@@ -136,6 +136,13 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"ganforge {args.command}: error: {describe_error(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: checkpoints are written atomically, so the last one is intact
+        if os.environ.get("GANFORGE_DEBUG", "") not in ("", "0"):
+            raise
+        print(f"ganforge {args.command}: interrupted" + (
+            "; the last checkpoint is intact: continue with --resume" if args.command == "train" else ""),
+            file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

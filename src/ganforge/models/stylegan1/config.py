@@ -33,6 +33,8 @@ class StyleGAN1Config(Config):
     """Low-pass filter after each 2x upsampling (the paper's [1, 2, 1] blur)."""
     mbstd_group_size: int | None = 4
     """Minibatch-stddev group of the discriminator."""
+    init_res: tuple[int, int] = (4, 4)
+    """(height, width) of the first block: square images only, so always (4, 4)."""
 
     def __post_init__(self) -> None:
         check_resolution("img_resolution", self.img_resolution, minimum=8)
@@ -53,5 +55,7 @@ class StyleGAN1Config(Config):
             raise ValueError(f"w_avg_beta must be in [0, 1) or None, got {self.w_avg_beta}")
         if self.mbstd_group_size is not None and self.mbstd_group_size < 1:
             raise ValueError(f"mbstd_group_size must be >= 1 or None, got {self.mbstd_group_size}")
+        if tuple(self.init_res) != (4, 4):
+            raise ValueError(f"stylegan1 trains square images only: init_res must be (4, 4), got {self.init_res!r}")
         if len(self.blur_filter) < 1:
             raise ValueError("blur_filter must have at least one tap")

@@ -78,6 +78,8 @@ def test_every_model_trains_with_every_loss(name, loss):
     d_main = "Dboth" if loss == "wgan-gp" else "Dmain"  # WGAN-GP's penalty runs with the main loss
     if name == "stylegan2":
         assert phases == {"Gmain", "Greg", d_main, "Dreg"} and objective.style_mixing_prob > 0
+    elif name == "stylegan1":  # a mapping network but no path length by default: style mixing, one G phase
+        assert phases == {"Gboth", d_main, "Dreg"} and objective.style_mixing_prob > 0
     else:  # no mapping network: no path length, no style mixing
         assert phases == {"Gboth", d_main, "Dreg"} and objective.style_mixing_prob == 0
     if loss == "wgan":

@@ -1,20 +1,27 @@
 """``ganforge activations``: feature-map mosaics of every synthesis block for a seed (forward hooks).
 
+With ``--spikes`` it also measures the droplet artefact: per layer, the largest spatial feature magnitude over the
+median (explore/droplets.py), averaged over the seeds, printed as a table and written to ``spikes.json`` and
+``spikes.png`` (a bar chart).
+
 Writes ``seedNNNN-b4.png`` ... ``seedNNNN-b{R}.png`` (one grey tile per channel, each normalised on
 its own), ``seedNNNN-img.png`` (the image) and ``seedNNNN-all.png`` (all of them side by side).
 
 examples:
   ganforge activations --network runs/00000-emoji --seeds 0 --outdir out/act
+  ganforge activations --network runs/00000-emoji --seeds 0-7 --spikes --outdir out/act
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import torch
 
 from ganforge.explore.activations import activation_figure, activation_mosaics
+from ganforge.explore.droplets import spike_bar_chart, spike_ratios, spike_table
 from ganforge.explore.latents import ws_from_seeds
 from ganforge.inference.loaded import load
 from ganforge.utils.images import save_png
@@ -31,6 +38,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--class", dest="class_idx", type=int, default=None, metavar="IDX", help="class of a conditional network")
     p.add_argument("--tile", type=int, default=32, help="on-screen size of one channel tile in px (default: %(default)s)")
     p.add_argument("--max-channels", type=int, default=64, help="channels shown per block (default: %(default)s)")
+    p.add_argument("--spikes", action="store_true",
+                   help="also print the droplet spike ratio per layer (max / median feature magnitude) and write "
+                        "spikes.json and spikes.png")
     p.add_argument("--outdir", default="out", help="output folder (default: %(default)s)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
 
@@ -50,5 +60,14 @@ def run(args: argparse.Namespace) -> int:
             written.append(save_png(mosaic, outdir / f"seed{seed:04d}-{name}.png"))
         written.append(save_png(activation_figure(mosaics), outdir / f"seed{seed:04d}-all.png"))
     print(f"network: {net.path}")
+    if args.spikes:
+        ws = torch.cat([ws_from_seeds(net.G, [seed], psi=args.trunc, class_idx=args.class_idx) for seed in seeds])
+        ratios = spike_ratios(net.G, ws, noise_mode=args.noise_mode)
+        print(f"droplet spike ratios over {len(seeds)} seed(s):")
+        print(spike_table(ratios))
+        outdir.mkdir(parents=True, exist_ok=True)
+        (outdir / "spikes.json").write_text(json.dumps(ratios, indent=2) + "\n")
+        spike_bar_chart(ratios, outdir / "spikes.png")
+        print(f"wrote {outdir / 'spikes.json'} and {outdir / 'spikes.png'}")
     print(f"wrote {len(written)} PNG(s) to {outdir}/ ({written[0].name} ... {written[-1].name})")
     return 0

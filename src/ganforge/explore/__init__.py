@@ -2,6 +2,7 @@
 activation mosaics and the generated-or-real check (re-exports only)."""
 
 from ganforge.explore.activations import activation_figure, activation_mosaics, capture_block_outputs, feature_mosaic
+from ganforge.explore.droplets import spike_ratio, spike_ratios
 from ganforge.explore.clusters import (
     centroid_truncation,
     kmeans,
@@ -25,7 +26,7 @@ from ganforge.explore.targets import load_images
 from ganforge.explore.video import read_video, write_video
 
 __all__ = [
-    "activation_figure", "activation_mosaics", "capture_block_outputs", "feature_mosaic",
+    "activation_figure", "activation_mosaics", "capture_block_outputs", "feature_mosaic", "spike_ratio", "spike_ratios",
     "centroid_truncation", "kmeans", "kmeans_plus_plus", "load_centroids", "nearest_centroids", "sample_w_clusters",
     "save_centroids",
     "detect_scores", "reconstruction_metrics", "roc_auc",

@@ -198,3 +198,33 @@ def test_training_changes_every_parameter_and_generate_works(tmp_path):
             want = to_uint8(G_ema(z, None))[0]
         with Image.open(out / f"seed{seed:04d}.png") as img:
             assert np.array_equal(np.asarray(img), want)
+
+
+@pytest.mark.parametrize("loss", __import__("ganforge.losses", fromlist=["x"]).ADVERSARIAL_LOSSES.names())
+def test_every_registered_loss_trains_progan_with_drift(loss):
+    """One D phase (main + eager drift) and one G phase of every adversarial loss give finite gradients in every
+    parameter; a lazy drift phase runs D itself."""
+    from ganforge.losses import get_adversarial_loss
+    from ganforge.losses.objective import GANObjective
+    from ganforge.losses.regularizers import RegConfig, resolve_regs
+    from ganforge.train.phases import Phase
+
+    torch.manual_seed(0)
+    cfg = _tiny(img_resolution=8)
+    G, D = build_generator(cfg), build_discriminator(cfg)
+    for interval in (0, 2):
+        obj = GANObjective(get_adversarial_loss(loss), regs=resolve_regs([RegConfig("drift", 0.001, interval)]))
+        real, z = torch.randn(4, 3, 8, 8), torch.randn(4, 8)
+        phases = [Phase("Dboth", "D", ("main", "reg"), 1), Phase("Gmain", "G", ("main",), 1)]
+        if interval:
+            phases.append(Phase("Dreg", "D", ("reg",), interval))
+        for phase in phases:
+            net = D if phase.module == "D" else G
+            net.zero_grad(set_to_none=True)
+            out = obj.compute(phase, G, D, real, None, z, None)
+            out.loss.backward()
+            assert torch.isfinite(out.loss)
+            if phase.name != "Gmain":
+                assert ("Loss/drift_penalty" in out.stats) == (phase.name == ("Dreg" if interval else "Dboth"))
+            if phase.name in ("Dboth", "Gmain"):
+                assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in net.parameters())

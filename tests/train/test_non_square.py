@@ -1,4 +1,4 @@
-"""Non-square images (e.g. 32x16) train end to end for StyleGAN2, the DCGAN family and R3GAN: G's first block and D's last
+"""Non-square images (e.g. 32x16) train end to end for StyleGAN2, the DCGAN family, R3GAN and ProGAN: G's first block and D's last
 block are ``init_res`` = (height, width), and grids, generate, SWD and ADA work on the result."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ MODELS = {
     "dcgan": model_config("dcgan", z_dim=16, channel_base=256, channel_max=16, **WIDE),
     "r3gan": model_config("r3gan", z_dim=16, channel_base=256, channel_max=16, group_size=8, blocks_per_stage=1,
                           **WIDE),
+    "progan": model_config("progan", z_dim=16, channel_base=256, channel_max=16, mbstd_group_size=2, **WIDE),
 }
 
 

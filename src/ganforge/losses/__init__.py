@@ -9,7 +9,7 @@ from ganforge.losses.adversarial import (
     minimax_g_loss,
     nonsaturating_g_loss,
 )
-from ganforge.losses.penalties import (dragan_points, gradient_norm_penalty, interpolate, lecam_penalty, lecam_update,
+from ganforge.losses.penalties import (dragan_points, drift_penalty, gradient_norm_penalty, interpolate, lecam_penalty, lecam_update,
                                        path_length_penalty, r1_penalty, r2_penalty)
 from ganforge.losses.regularizers import REGULARIZERS, RegConfig, Regularizer, get_regularizer, parse_reg
 
@@ -27,6 +27,7 @@ __all__ = [
     "interpolate",
     "dragan_points",
     "lecam_penalty",
+    "drift_penalty",
     "lecam_update",
     "path_length_penalty",
     "REGULARIZERS",

@@ -1,5 +1,5 @@
 """Gradient penalties as pure functions: R1, R2 (Mescheder et al. 2018), the WGAN-GP / DRAGAN gradient-norm penalty
-with its input samplers (Gulrajani et al. 2017; Kodali et al. 2017), LeCam (Tseng et al. 2021) and path length
+with its input samplers (Gulrajani et al. 2017; Kodali et al. 2017), ProGAN's epsilon drift (Karras et al. 2018), LeCam (Tseng et al. 2021) and path length
 (Karras et al. 2020).
 
 Both differentiate a network output with respect to its input using
@@ -143,6 +143,13 @@ def lecam_penalty(real_logits: Tensor, fake_logits: Tensor, anchor_real: Tensor,
     if r.shape != f.shape:
         raise ValueError(f"LeCam pairs real and fake logits: got {list(real_logits.shape)} and {list(fake_logits.shape)}")
     return (r - anchor_fake.detach()).square() + (f - anchor_real.detach()).square()
+
+
+def drift_penalty(real_logits: Tensor) -> Tensor:
+    """ProGAN's epsilon-drift term (Karras et al. 2018, sec. A.1), per sample: ``D(x_i)^2`` on reals, which keeps
+    a WGAN critic's output from drifting far from zero. Logits ``[N, 1]`` -> ``[N]``; the caller scales it by
+    epsilon (0.001 in the paper)."""
+    return real_logits.flatten(1).square().sum(dim=1)
 
 
 def lecam_update(anchor_real: Tensor, anchor_fake: Tensor, real_logits: Tensor, fake_logits: Tensor,

@@ -15,6 +15,7 @@ r1r2       D    10      -   R1 + R2 with one gamma [0.5] (R3GAN; the ``rpgan`` l
 wgan_gp    D    10      -   ``(||grad D(x^)|| - 1)^2`` on real/fake interpolates (Gulrajani et al. 2017)
 dragan     D    10      -   the same around perturbed reals (Kodali et al. 2017)
 dragan1    D    10      -   one-sided DRAGAN: only norms above 1
+drift      D    0.001   -   ``D(x)^2`` on reals: ProGAN's epsilon drift, keeps the critic near 0 (Karras et al. 2018)
 lecam      D    0.3     -   ``(D(x) - a_F)^2 + (D(G(z)) - a_R)^2`` with EMA anchors (Tseng et al. 2021)
 pl         G    2       4   path length (StyleGAN2; needs a G with ``mapping``/``synthesis``)
 =========  ===  ======  ==  ================================================================================
@@ -29,7 +30,7 @@ import torch
 from torch import Tensor
 
 from ganforge.config import Config
-from ganforge.losses.penalties import (dragan_points, gradient_norm_penalty, interpolate, lecam_penalty,
+from ganforge.losses.penalties import (dragan_points, drift_penalty, gradient_norm_penalty, interpolate, lecam_penalty,
                                        path_length_penalty, r1_penalty, r2_penalty)
 from ganforge.registry import Registry
 
@@ -173,6 +174,15 @@ def _dragan(one_sided: bool) -> Callable[[RegContext], Tensor]:
     return penalty_fn
 
 
+def _drift(ctx: RegContext) -> Tensor:
+    """``D(x)^2`` on reals; reuses the main pass's real logits in the same phase (their graph reaches D)."""
+    if ctx.real_logits is None:  # lazy phase: own forward pass
+        ctx.real_logits = ctx.run_D(ctx.real_img.detach(), ctx.real_c)
+    penalty = drift_penalty(ctx.real_logits)  # [N]
+    ctx.outputs["Loss/drift_penalty"] = penalty.detach()
+    return penalty
+
+
 def _lecam(ctx: RegContext) -> Tensor:
     anchors = ctx.state["lecam"]
     if ctx.fake_logits is None or ctx.real_logits is None:  # lazy phase: own forward passes
@@ -215,6 +225,8 @@ REGULARIZERS.register("r1r2", Regularizer("r1r2", "D", _r1r2, 10.0, 0, scale=0.5
 REGULARIZERS.register("wgan_gp", Regularizer("wgan_gp", "D", _wgan_gp, 10.0, 0, description="WGAN-GP interpolates"))
 REGULARIZERS.register("dragan", Regularizer("dragan", "D", _dragan(False), 10.0, 0, description="DRAGAN"))
 REGULARIZERS.register("dragan1", Regularizer("dragan1", "D", _dragan(True), 10.0, 0, description="one-sided DRAGAN"))
+REGULARIZERS.register("drift", Regularizer("drift", "D", _drift, 0.001, 0,
+                                           description="ProGAN epsilon drift on real logits"))
 REGULARIZERS.register("lecam", Regularizer("lecam", "D", _lecam, 0.3, 0, term=_lecam_term, description="LeCam"))
 REGULARIZERS.register("pl", Regularizer("pl", "G", _path_length, 2.0, 4, needs_mapping=True, term=_pl_term,
                                         description="StyleGAN2 path length"))

@@ -21,6 +21,7 @@ from ganforge.models.base import (
 from ganforge.models import stylegan2  # noqa: F401  (registers "stylegan2")
 from ganforge.models import dcgan  # noqa: F401  (registers "dcgan", "dcgan-resnet", "dcgan-csp")
 from ganforge.models import r3gan  # noqa: F401  (registers "r3gan")
+from ganforge.models import progan  # noqa: F401  (registers "progan")
 from ganforge.models import stylegan1  # noqa: F401  (registers "stylegan1")
 
 __all__ = ["FAMILIES", "DISCRIMINATORS", "MODELS", "ModelSpec", "FamilySpec", "FamilyContext", "DiscriminatorSpec", "ModelSection",

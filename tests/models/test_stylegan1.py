@@ -152,7 +152,7 @@ def trained(tmp_path_factory):
 def test_training_steps_change_every_trainable_parameter(trained):
     _, result = trained
     cfg = TrainConfig.from_dict(json.loads((result.run_dir / "config.json").read_text()))  # as resolved
-    assert cfg.model.family == "stylegan1" and cfg.model.d == "stylegan1"
+    assert cfg.model.family == "stylegan1" and cfg.model.d == "progan"  # the paper pairs StyleGAN1 with the ProGAN D
     assert [(r.name, r.weight) for r in cfg.loss.regs] == [("r1", 10.0)]  # the preset's R1, no path length
     torch.manual_seed(cfg.run.seed)
     G0 = build_generator(cfg.model.arch)

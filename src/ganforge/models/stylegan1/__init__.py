@@ -1,8 +1,8 @@
 """StyleGAN1 (Karras et al. 2019, "A Style-Based Generator Architecture for GANs") without progressive growing:
 mapping network, learned constant, per-layer noise and AdaIN; registered as "stylegan1".
 
-Its discriminator is, for now, StyleGAN2's ``orig`` discriminator built from this config; the ProGAN discriminator
-(issue 18, item 1) replaces it under the same name when it lands.
+Its discriminator is the ProGAN discriminator (``progan``, as in the paper); ``--d stylegan1`` picks StyleGAN2's
+``orig`` discriminator built from this config instead.
 """
 
 from ganforge.models.base import DISCRIMINATORS, FAMILIES, DiscriminatorSpec, FamilyContext, FamilySpec
@@ -22,8 +22,8 @@ def build_generator(cfg: StyleGAN1Config) -> Generator:
 
 
 def build_discriminator(cfg: StyleGAN1Config) -> Discriminator:
-    """Stand-in D: StyleGAN2's ``orig`` discriminator (ProGAN-like: no skips or residuals, minibatch stddev) at the
-    config's widths. To be replaced by the ProGAN D."""
+    """The alternative D (``--d stylegan1``): StyleGAN2's ``orig`` discriminator (no skips or residuals, minibatch
+    stddev) at the config's widths. The default is the ProGAN D (``progan``)."""
     return Discriminator(c_dim=cfg.c_dim, img_resolution=cfg.img_resolution, img_channels=cfg.img_channels,
                          architecture="orig", channel_base=cfg.channel_base, channel_max=cfg.channel_max,
                          mbstd_group_size=cfg.mbstd_group_size)
@@ -40,7 +40,7 @@ def defaults(ctx: FamilyContext, overrides: dict) -> StyleGAN1Config:
                                       "img_channels": ctx.img_channels, "c_dim": ctx.c_dim, **known})
 
 
-FAMILIES.register("stylegan1", FamilySpec(StyleGAN1Config, build_generator, default_d="stylegan1", defaults=defaults,
+FAMILIES.register("stylegan1", FamilySpec(StyleGAN1Config, build_generator, default_d="progan", defaults=defaults,
                                           override_keys=OVERRIDE_KEYS, default_preset="stylegan1-cpu",
                                           default_regs=()))
 DISCRIMINATORS.register("stylegan1", DiscriminatorSpec(build_discriminator, families=("stylegan1",)))

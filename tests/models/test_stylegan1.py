@@ -178,3 +178,33 @@ def test_mix_and_activations_spikes_on_a_checkpoint(trained, tmp_path, capsys):
     ratios = json.loads((out / "spikes.json").read_text())
     assert list(ratios)[0] == "b4/conv0" and len(ratios) == 6
     assert (out / "spikes.png").stat().st_size > 0 and (out / "seed0000-b16.png").exists()
+
+
+@pytest.mark.parametrize("part", ["full", "synthesis"])
+def test_onnx_export_matches_pytorch(tmp_path, part):
+    """Exported G equals PyTorch's. (At init the first layer instance-normalises a constant map of ones: PyTorch gives
+    exactly 0 there, and the exported graph gave NaN before ``adain`` clamped its variance; a trained constant varies
+    over the map, as here.)"""
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    from ganforge.export.onnx import export_onnx
+
+    G = build_generator(model_config("stylegan1", img_resolution=16, z_dim=16, w_dim=16, mapping_layers=2,
+                                     channel_base=128, channel_max=16)).eval()
+    with torch.no_grad():  # as after training: a constant that varies over the map, noise that matters
+        G.synthesis.b4.const.normal_()
+        for name, p in G.named_parameters():
+            if name.endswith("noise_strength"):
+                p.uniform_(0.1, 0.5)
+    path = export_onnx(G, tmp_path / f"{part}.onnx", part=part, truncation_psi=0.7 if part == "full" else 1.0)
+    session = ort.InferenceSession(str(path))
+    with torch.no_grad():
+        if part == "full":
+            z = torch.randn(2, 16)
+            (got,) = session.run(None, {"z": z.numpy()})
+            ref = G(z, None, truncation_psi=0.7, noise_mode="const")
+        else:
+            ws = torch.randn(2, G.num_ws, 16)
+            (got,) = session.run(None, {"ws": ws.numpy()})
+            ref = G.synthesis(ws, noise_mode="const")
+    np.testing.assert_allclose(got, ref.numpy(), atol=1e-4)

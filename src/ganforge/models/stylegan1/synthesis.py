@@ -33,7 +33,9 @@ def adain(x: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor, eps: float =
     ``scale * x + bias`` with ``scale, bias: [N, C]``: the output map i of sample n has mean ``bias[n, i]`` and
     standard deviation ``|scale[n, i]|`` (population std), whatever ``x`` is."""
     x = x - x.mean(dim=(2, 3), keepdim=True)
-    x = x * (x.square().mean(dim=(2, 3), keepdim=True) + eps).rsqrt()
+    # clamp_min(eps) changes nothing here (var + eps >= eps), but survives ONNX export: the exporter's optimiser
+    # drops a "+ 1e-8" as a no-op, which turns a constant map (the first layer on the learned constant) into NaN
+    x = x * (x.square().mean(dim=(2, 3), keepdim=True) + eps).clamp_min(eps).rsqrt()
     return x * scale[:, :, None, None].to(x.dtype) + bias[:, :, None, None].to(x.dtype)
 
 

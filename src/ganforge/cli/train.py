@@ -195,7 +195,8 @@ def run(args: argparse.Namespace) -> int:
         from ganforge.train.checkpoint import load_checkpoint
         from ganforge.train.resume import check_unchanged, for_resume, pick_checkpoint
 
-        path, notes = pick_checkpoint(resume, cfg.run.outdir, ImageDataset(args.data).fingerprint() if args.data else None)
+        wanted = ImageDataset(args.data).fingerprint() if resume == "latest" and args.data else None  # latest only
+        path, notes = pick_checkpoint(resume, cfg.run.outdir, wanted)
         ckpt = load_checkpoint(path, verify=False)
         check_unchanged(given_flags(args), TrainConfig.from_dict(ckpt.config), path)
         resume = str(path)

@@ -24,6 +24,13 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def check_positive(name: str, value: int) -> int:
+    """Require an int >= 1."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return value
+
+
 def check_non_negative(name: str, value: int) -> int:
     """Require an int >= 0."""
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:

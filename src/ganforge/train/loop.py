@@ -49,14 +49,15 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
         torch.set_num_threads(cfg.run.num_threads)
     ckpt, notes = None, []
     if resume is not None:
-        wanted = ImageDataset(cfg.data.path).fingerprint() if cfg.data.path else None
+        wanted = ImageDataset(cfg.data.path).fingerprint() if resume == "latest" and cfg.data.path else None
         path, notes = pick_checkpoint(resume, cfg.run.outdir, wanted)
         ckpt = load_checkpoint(path)
         cfg = for_resume(cfg, ckpt.config)
     dataset = setup.open_dataset(cfg, resuming=ckpt is not None)
+    fingerprint = dataset.fingerprint()
     if ckpt is not None:
-        check_dataset(cfg, dataset.fingerprint(), ckpt.path)
-    cfg = replace(cfg, data=replace(cfg.data, fingerprint=dataset.fingerprint()))
+        check_dataset(cfg, fingerprint, ckpt.path)
+    cfg = replace(cfg, data=replace(cfg.data, fingerprint=fingerprint))
     cfg, source = transfer.prepare(cfg, dataset) if ckpt is None else (cfg, None)  # --resume-from: a new run
     cfg = setup.resolve(cfg, dataset, env)
     run_dir = ckpt.path.parent if ckpt else _broadcast_run_dir(cfg, dataset.name, env)

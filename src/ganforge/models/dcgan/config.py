@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ganforge.config import Config
-from ganforge.models.checks import check_channels, check_init_res, check_non_negative, check_resolution
+from ganforge.models.checks import check_channels, check_init_res, check_non_negative, check_positive, check_resolution
 
 BLOCK_OF = {"dcgan": "plain", "dcgan-resnet": "resnet", "dcgan-csp": "csp"}
 """Registered model name -> block type of its G and D stages."""
@@ -42,9 +42,7 @@ class DCGANConfig(Config):
         check_channels("img_channels", self.img_channels)
         check_non_negative("c_dim", self.c_dim)
         for field in ("z_dim", "channel_base", "channel_max", "depth"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{field} must be a positive int, got {value!r}")
+            check_positive(field, getattr(self, field))
 
     @property
     def block(self) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ganforge.config import Config
-from ganforge.models.checks import check_channels, check_init_res, check_non_negative, check_resolution
+from ganforge.models.checks import check_channels, check_init_res, check_non_negative, check_positive, check_resolution
 
 
 def progan_channels(res: int, channel_base: int, channel_max: int) -> int:
@@ -48,9 +48,7 @@ class ProGANConfig(Config):
         check_channels("img_channels", self.img_channels, allowed=(1, 2, 3, 4))
         check_non_negative("c_dim", self.c_dim)
         for field in ("z_dim", "channel_base", "channel_max", "mbstd_group_size"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{field} must be a positive int, got {value!r}")
+            check_positive(field, getattr(self, field))
 
     @property
     def resolutions(self) -> list[int]:

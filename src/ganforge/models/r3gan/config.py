@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ganforge.config import Config
-from ganforge.models.checks import check_channels, check_init_res, check_non_negative, check_resolution
+from ganforge.models.checks import check_channels, check_init_res, check_non_negative, check_positive, check_resolution
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,7 @@ class R3GANConfig(Config):
         check_non_negative("c_dim", self.c_dim)
         for field in ("z_dim", "embed_dim", "channel_base", "channel_max", "blocks_per_stage", "group_size",
                       "expansion"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{field} must be a positive int, got {value!r}")
+            check_positive(field, getattr(self, field))
         if len(self.resample_filter) < 1:
             raise ValueError("resample_filter must have at least one tap")
         if self.widths is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ganforge.config import Config
-from ganforge.models.checks import check_channels, check_non_negative, check_resolution
+from ganforge.models.checks import check_channels, check_non_negative, check_positive, check_resolution
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,7 @@ class StyleGAN1Config(Config):
         for field in ("c_dim", "z_dim"):
             check_non_negative(field, getattr(self, field))
         for field in ("w_dim", "mapping_layers", "channel_base", "channel_max"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{field} must be a positive int, got {value!r}")
+            check_positive(field, getattr(self, field))
         if self.z_dim == 0 and self.c_dim == 0:
             raise ValueError("z_dim and c_dim cannot both be 0")
         if self.mapping_lr_multiplier <= 0:

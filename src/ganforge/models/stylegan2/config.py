@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ganforge.config import Config
-from ganforge.models.checks import check_channels, check_init_res, check_non_negative, check_resolution
+from ganforge.models.checks import check_channels, check_init_res, check_non_negative, check_positive, check_resolution
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,7 @@ class StyleGAN2Config(Config):
         for field in ("c_dim", "z_dim", "num_fp16_res", "mbstd_num_channels"):
             check_non_negative(field, getattr(self, field))
         for field in ("w_dim", "mapping_layers", "channel_base", "channel_max", "d_mapping_layers"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{field} must be a positive int, got {value!r}")
+            check_positive(field, getattr(self, field))
         if self.mapping_lr_multiplier <= 0:
             raise ValueError(f"mapping_lr_multiplier must be > 0, got {self.mapping_lr_multiplier}")
         if self.mbstd_group_size is not None and self.mbstd_group_size < 1:

@@ -36,7 +36,7 @@ def test_parse_schedule_and_errors():
     assert parse_schedule("G.lr=linear,end=0,ramp_kimg=10").value(0, base=0.002) == 0.002  # start=None: the config's
     p = parse_schedule("augment.p=piecewise,points=0:0;10:0.5")
     assert p.value(5000, base=0) == pytest.approx(0.25)
-    with pytest.raises(ValueError, match="unknown schedule 'wavy'; known: constant, cosine, linear, piecewise, step"):
+    with pytest.raises(ValueError, match="unknown schedule 'wavy'; known: constant, cosine, grow, linear, piecewise, step"):
         parse_schedule("G.lr=wavy")
     with pytest.raises(ValueError, match="bad parameter"):
         parse_schedule("G.lr=linear,stop=1")

@@ -87,6 +87,11 @@ def run(args: argparse.Namespace) -> int:
     grid = save_png(make_grid(images), outdir / "grid.png") if args.grid or args.grid_only else None
     dt = time.perf_counter() - t0
     print(f"network: {net.path}")
+    from ganforge.models.growing import growth_stage
+
+    stage = growth_stage(net.G)
+    if stage is not None and (stage.fading or stage.resolution < stage.final_resolution):
+        print(f"mid-growth snapshot: {stage.describe()}")
     if written:
         what = written[0].name if len(written) == 1 else f"{written[0].name} ... {written[-1].name}"
         print(f"wrote {len(written)} image(s) to {outdir}/ ({what})")

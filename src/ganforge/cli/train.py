@@ -74,10 +74,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "pl; INTERVAL 0 = every step, k = lazy every k minibatches (e.g. --reg r2:1:16 --reg lecam:0.3)")
     p.add_argument("--r2", type=float, metavar="GAMMA", help="shortcut for --reg r2:GAMMA (R2 on fakes, lazy every 16)")
     p.add_argument("--sn", action="store_true", help="spectral norm on D (DCGAN-family models; D without batch norm)")
+    p.add_argument("--growing", action="store_true",
+                   help="progressive growing (progan, stylegan1): start at 4x4 and fade in each resolution along the "
+                   "'growth' schedule (default fade 600 / stabilise 600 kimg; e.g. --schedule "
+                   "growth=grow,fade_kimg=4,stabilize_kimg=4; docs/progan.md)")
     p.add_argument("--schedule", action="append", metavar="TARGET=KIND[,key=value...]",
                    help="let a hyper-parameter follow a schedule of cur_nimg (repeatable): targets G.lr, D.lr, G.beta2, "
-                   "D.beta2, reg.<name>, ema_kimg, augment.p, blur_sigma; kinds constant, linear, cosine, step, "
-                   "piecewise (e.g. reg.r1=cosine,start=10,end=1,ramp_kimg=500; docs/training.md)")
+                   "D.beta2, reg.<name>, ema_kimg, augment.p, blur_sigma, growth; kinds constant, linear, cosine, "
+                   "step, piecewise, grow (e.g. reg.r1=cosine,start=10,end=1,ramp_kimg=500; docs/training.md)")
     p.add_argument("--pl-weight", type=float, help="path-length weight (0 disables; default 2)")
     p.add_argument("--r1-interval", type=int, help="lazy R1 every N D steps (default 16)")
     p.add_argument("--pl-interval", type=int, help="lazy path-length every N G steps (default 4)")
@@ -144,6 +148,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     overrides = {name: getattr(args, flag) for flag, name in MODEL_FLAGS.items() if getattr(args, flag) is not None}
     if args.sn:
         overrides["spectral_norm"] = True
+    if args.growing:
+        overrides["growing"] = True
     if overrides:
         values.setdefault("model", {})["overrides"] = overrides
     for net, lr in (("G", args.glr), ("D", args.dlr)):
@@ -172,7 +178,8 @@ def given_flags(args: argparse.Namespace) -> dict[str, tuple[str, object]]:
         if value is not None:
             given[f"--{flag}"] = ({"cfg": "cfg", "glr": "optim.G.lr", "dlr": "optim.D.lr"}[flag], value)
     for flag, on, option in (("--mirror", args.mirror, "data.mirror"), ("--cond", args.cond, "data.cond"),
-                             ("--sn", args.sn, "model.arch.spectral_norm")):
+                             ("--sn", args.sn, "model.arch.spectral_norm"),
+                             ("--growing", args.growing, "model.arch.growing")):
         if on:
             given[flag] = (option, True)
     for entry in _regs(args):

@@ -50,7 +50,10 @@ class FamilySpec:
     """Regularisers the family trains with unless told otherwise, as ``(name, weight, interval)`` (StyleGAN2: path
     length 2 every 4 minibatches)."""
     schedule_targets: tuple[str, ...] = ()
-    """Hyper-parameters of the family that can follow a schedule (a growing model's ``fade_alpha``)."""
+    """Hyper-parameters of the family that can follow a schedule (beyond the generic ones)."""
+    grows: bool = False
+    """The family's config has ``growing``; with it set, G and the default D grow stage by stage
+    (``models.growing.Growable``) along the run's ``growth`` schedule (``--growing``)."""
     non_square: bool = False
     """The family's config has ``init_res`` (the first block's ``(height, width)``) and trains non-square images."""
 

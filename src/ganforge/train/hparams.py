@@ -11,19 +11,28 @@ from __future__ import annotations
 
 import torch
 
-from ganforge.models import get_family
+from ganforge.models import get_family, list_models
 from ganforge.train.phases import lazy_reg_hparams
 from ganforge.train.schedules import TARGETS, check_targets
+
+
+def run_grows(cfg) -> bool:
+    """Whether the (resolved) run grows progressively: a family that can (``FamilySpec.grows``) with ``--growing``."""
+    return get_family(cfg.model.family).grows and cfg.model.arch is not None and bool(cfg.model.arch.growing)
 
 
 def schedule_targets(cfg) -> list[str]:
     """Every target a schedule of this (resolved) run may name."""
     regs = [f"reg.{r.name}" for r in cfg.loss.regs if r.weight is None or r.weight > 0]
-    return [*TARGETS, *regs, *get_family(cfg.model.family).schedule_targets]
+    growth = ["growth"] if run_grows(cfg) else []
+    return [*TARGETS, *regs, *growth, *get_family(cfg.model.family).schedule_targets]
 
 
 def check_schedules(cfg) -> None:
     """``ValueError`` for a schedule of an unknown target (listing the valid ones) or one the run cannot follow."""
+    if any(s.target == "growth" for s in cfg.schedules) and not run_grows(cfg):
+        raise ValueError("a schedule of growth needs --growing (and a model family that grows: "
+                         + ", ".join(n for n in list_models() if get_family(n).grows) + ")")
     check_targets(cfg.schedules, schedule_targets(cfg))
     if any(s.target == "augment.p" for s in cfg.schedules) and cfg.augment.mode != "fixed":
         raise ValueError("a schedule of augment.p needs --aug fixed (--aug ada tunes p itself)")
@@ -35,7 +44,7 @@ class HyperParams:
     def __init__(self, cfg) -> None:
         o = cfg.optim
         self.base = {"G.lr": o.G.lr, "D.lr": o.D.lr, "G.beta2": o.G.betas[1], "D.beta2": o.D.betas[1],
-                     "ema_kimg": o.ema_kimg, "augment.p": cfg.augment.p, "blur_sigma": 0.0,
+                     "ema_kimg": o.ema_kimg, "augment.p": cfg.augment.p, "blur_sigma": 0.0, "growth": 0.0,
                      **{f"reg.{r.name}": r.weight for r in cfg.loss.regs}}
         self.beta1 = {"G": o.G.betas[0], "D": o.D.betas[0]}
         self.schedules = {s.target: s for s in cfg.schedules}

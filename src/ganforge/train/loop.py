@@ -65,7 +65,7 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
     nets = setup.build_nets(cfg, env)
     transfer.load_weights(nets, source)
     runners = setup.build_phases(cfg, nets)
-    terms = setup.build_terms(cfg, nets, env.device)
+    terms = setup.build_terms(cfg, nets, env.device, runners)
     objective = setup.build_objective(cfg, env.device, nets, terms)
     hp = HyperParams(cfg)
     state = setup.TrainState(sampler=setup.InfiniteSampler(len(dataset), seed=cfg.run.seed))
@@ -98,6 +98,8 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
     while True:
         real_img, real_c = _fetch_reals(cfg, dataset, state, env)
         _apply_hparams(hp, state.cur_nimg, runners, objective, ada)
+        if "growth" in terms:  # --growing: the stage of cur_nimg on G, D, G_ema; the reals at that stage
+            real_img = terms["growth"].advance(state.cur_nimg, real_img)
         for phase_idx, runner in enumerate(runners):
             if runner.phase.is_due(state.batch_idx):
                 _run_phase(cfg, env, nets, runner, phase_idx, objective, dataset, state, real_img, real_c, stats, ada,
@@ -115,6 +117,8 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
         now = time.time()
         tick_stats = _tick_stats(stats, env, state, now - tick_start_time, elapsed_before + now - start_time)
         tick_stats.update(diagnostics.tick_diagnostics(nets.G_ema, grid_z, grid_c))  # mode-collapse indicators
+        if "growth" in terms:
+            tick_stats.update(terms["growth"].tick_stats())
         if cfg.augment.mode in ("ada", "fixed"):  # DiffAugment has no p
             tick_stats["Progress/augment"] = terms["ada"].p
         tick_stats.update({f"Schedule/{t}": hp.value(t, state.cur_nimg) for t in hp.schedules})  # values in use
@@ -240,7 +244,10 @@ def _memory_stats(env: DistEnv) -> dict[str, float]:
 def _tick_line(state, s: dict[str, float]) -> str:
     parts = [f"tick {state.cur_tick:<5d}", f"kimg {state.cur_nimg / 1000:<8.1f}", f"time {s['Timing/total_sec']:<7.0f}",
              f"sec/kimg {s['Timing/sec_per_kimg']:<7.2f}", f"img/s {s['Timing/img_per_sec']:<6.1f}"]
-    for key, label in (("Loss/G/loss", "G"), ("Loss/D/loss", "D"), ("Loss/r1_penalty", "r1"), ("Loss/pl_mean", "pl_mean"),
+    if "Progress/resolution" in s:
+        parts.append(f"res {int(s['Progress/resolution'])}")
+    for key, label in (("Progress/fade_alpha", "alpha"),
+                       ("Loss/G/loss", "G"), ("Loss/D/loss", "D"), ("Loss/r1_penalty", "r1"), ("Loss/pl_mean", "pl_mean"),
                        ("Progress/augment", "augment"), ("Augment/rt", "rt")):
         if key in s:
             parts.append(f"{label} {s[key]:.3f}")

@@ -156,6 +156,20 @@ def resolve_regs(cfg: TrainConfig, preset: Preset, family: str, resolution: int,
     return tuple(out)
 
 
+def _growth_schedules(schedules: tuple, preset: Preset, grows: bool) -> tuple:
+    """A growing run without a ``growth`` schedule gets the paper's (``grow``: fade 600 kimg, stabilise 600 kimg); a
+    run that does not grow drops the preset's growth schedule (a growing recipe's preset serves both)."""
+    from ganforge.train.schedules import Schedule
+
+    has = any(s.target == "growth" for s in schedules)
+    if grows and not has:
+        return (*schedules, Schedule(target="growth", kind="grow"))
+    if not grows and has:
+        from_preset = [Schedule.from_dict(s) for s in preset.values.get("schedules", []) if s["target"] == "growth"]
+        return tuple(s for s in schedules if not (s.target == "growth" and s in from_preset))
+    return schedules
+
+
 def _size(resolution: int, init_res) -> str:
     height, width = block_shape(resolution, tuple(init_res))
     return f"{width}x{height}px"
@@ -204,7 +218,8 @@ def resolve_config(cfg: TrainConfig, *, resolution: int, img_channels: int, c_di
     model = replace(cfg.model, family=family, arch=arch, d=d_name)
     loss = replace(cfg.loss, regs=resolve_regs(cfg, preset, family, resolution, batch))
     resolved = replace(cfg, model=model, run=run, loss=loss, optim=type(cfg.optim).from_dict(optim))
-    from ganforge.train.hparams import check_schedules
+    from ganforge.train.hparams import check_schedules, run_grows
 
+    resolved = replace(resolved, schedules=_growth_schedules(resolved.schedules, preset, run_grows(resolved)))
     check_schedules(resolved)
     return resolved

@@ -3,8 +3,9 @@
 Any numeric hyper-parameter of a run can follow a schedule (``--schedule TARGET=KIND,key=value,...``): the learning
 rate and Adam beta2 of each network (``G.lr``, ``D.beta2``), every regulariser weight (``reg.r1``, ``reg.pl``, ...),
 the G_ema half-life (``ema_kimg``), the augmentation probability (``augment.p``, with ``--aug fixed``), the blur sigma
-of the images D sees (``blur_sigma``), and targets a model family declares itself (a growing model's
-``fade_alpha``). Counting in images keeps a schedule when the batch size changes (STYLE rule 7).
+of the images D sees (``blur_sigma``), the growth level of a growing model (``growth``, with ``--growing``; kind
+``grow``) and targets a model family declares itself. Counting in images keeps a schedule when the batch size changes
+(STYLE rule 7).
 
 Kinds (all values in the target's own units; ``start=None`` = the target's base value from the config):
 
@@ -14,6 +15,8 @@ linear        ``start`` -> ``end`` linearly over ``ramp_kimg`` (after ``warmup_k
 cosine        ``start`` -> ``end`` along a half cosine over ``ramp_kimg`` (after ``warmup_kimg``), then ``end``
 step          ``start * factor ** floor(kimg / every_kimg)``
 piecewise     linear between ``points`` ``((kimg, value), ...)``, constant outside them
+grow          progressive growing: ``start`` for ``stabilize_kimg``, then per stage a fade-in (+1 linearly over
+              ``fade_kimg``) and ``stabilize_kimg`` at the new level (ProGAN: 600 / 600)
 ============  ===============================================================================================
 
 ``warmup_kimg > 0`` (linear and cosine) first ramps linearly from 0 to ``start``.
@@ -69,6 +72,19 @@ def piecewise(nimg: float, *, points: tuple[tuple[float, float], ...]) -> float:
     return float(points[-1][1])
 
 
+def grow(nimg: float, *, start: float, fade_kimg: float, stabilize_kimg: float) -> float:
+    """The growth level (models/growing.py) after ``nimg`` images: ``start`` during the first ``stabilize_kimg``, then
+    for each new stage a linear fade-in over ``fade_kimg`` (level + 0 -> 1) followed by ``stabilize_kimg`` at the
+    whole level. Unbounded: the network clamps the level to its last stage."""
+    fade, stabilize = fade_kimg * 1000, stabilize_kimg * 1000  # in images: stage boundaries fall on whole images
+    t = nimg - stabilize
+    if t <= 0:
+        return float(start)
+    stages = math.floor(t / (fade + stabilize))
+    into = t - stages * (fade + stabilize)
+    return start + stages + (min(into / fade, 1.0) if fade > 0 else 1.0)
+
+
 @dataclass(frozen=True)
 class ScheduleKind:
     """A registered schedule: the function and the parameters it needs from a :class:`Schedule`."""
@@ -83,6 +99,7 @@ SCHEDULES.register("linear", ScheduleKind(linear, ("start", "end", "ramp_kimg", 
 SCHEDULES.register("cosine", ScheduleKind(cosine, ("start", "end", "ramp_kimg", "warmup_kimg")))
 SCHEDULES.register("step", ScheduleKind(step, ("start", "factor", "every_kimg")))
 SCHEDULES.register("piecewise", ScheduleKind(piecewise, ("points",)))
+SCHEDULES.register("grow", ScheduleKind(grow, ("start", "fade_kimg", "stabilize_kimg")))
 
 TARGETS = ("G.lr", "D.lr", "G.beta2", "D.beta2", "ema_kimg", "augment.p", "blur_sigma")
 """Schedule targets every run has; ``reg.<name>`` for each regulariser and a family's own targets are added."""
@@ -94,9 +111,9 @@ class Schedule(Config):
 
     target: str = "G.lr"
     """What follows the schedule: ``G.lr``, ``D.lr``, ``G.beta2``, ``D.beta2``, ``reg.<name>``, ``ema_kimg``,
-    ``augment.p``, ``blur_sigma``, or a family's own target."""
+    ``augment.p``, ``blur_sigma``, ``growth``, or a family's own target."""
     kind: str = "constant"
-    """A registered schedule kind: constant, linear, cosine, step, piecewise."""
+    """A registered schedule kind: constant, linear, cosine, step, piecewise, grow."""
     start: float | None = None
     """Value at the start (after warm-up); ``None`` = the target's base value from the config."""
     end: float | None = None
@@ -105,6 +122,10 @@ class Schedule(Config):
     factor: float = 1.0
     every_kimg: float = 1.0
     points: tuple[tuple[float, float], ...] = ()
+    fade_kimg: float = 600.0
+    """``grow``: thousands of images of each fade-in."""
+    stabilize_kimg: float = 600.0
+    """``grow``: thousands of images at each stage before the next fades in (and at the first stage)."""
 
     def __post_init__(self) -> None:
         SCHEDULES.get(self.kind)
@@ -114,6 +135,8 @@ class Schedule(Config):
             raise ValueError(f"schedule {self.target}={self.kind}: needs end=VALUE")
         if min(self.ramp_kimg, self.warmup_kimg) < 0 or self.every_kimg <= 0:
             raise ValueError(f"schedule {self.target}: ramp_kimg and warmup_kimg must be >= 0, every_kimg > 0")
+        if min(self.fade_kimg, self.stabilize_kimg) < 0 or self.fade_kimg + self.stabilize_kimg <= 0:
+            raise ValueError(f"schedule {self.target}: fade_kimg and stabilize_kimg must be >= 0, not both 0")
         if self.kind == "piecewise" and not self.points:
             raise ValueError(f"schedule {self.target}=piecewise: needs points=KIMG:VALUE;KIMG:VALUE...")
         if any(b[0] < a[0] for a, b in zip(self.points, self.points[1:])):
@@ -124,8 +147,12 @@ class Schedule(Config):
         kind = SCHEDULES.get(self.kind)
         args = {"start": base if self.start is None else self.start, "end": base if self.end is None else self.end,
                 "ramp_kimg": self.ramp_kimg, "warmup_kimg": self.warmup_kimg, "factor": self.factor,
-                "every_kimg": self.every_kimg, "points": self.points}
+                "every_kimg": self.every_kimg, "points": self.points, "fade_kimg": self.fade_kimg,
+                "stabilize_kimg": self.stabilize_kimg}
         return kind.fn(nimg, **{k: args[k] for k in kind.params})
+
+
+PARAMS = ("start", "end", "ramp_kimg", "warmup_kimg", "factor", "every_kimg", "points", "fade_kimg", "stabilize_kimg")
 
 
 def parse_schedule(spec: str) -> Schedule:
@@ -140,9 +167,8 @@ def parse_schedule(spec: str) -> Schedule:
     for pair in pairs:
         key, eq, text = pair.partition("=")
         key = key.strip()
-        if not eq or key not in ("start", "end", "ramp_kimg", "warmup_kimg", "factor", "every_kimg", "points"):
-            raise ValueError(f"--schedule {spec!r}: bad parameter {pair!r} (start, end, ramp_kimg, warmup_kimg, "
-                             "factor, every_kimg, points)")
+        if not eq or key not in PARAMS:
+            raise ValueError(f"--schedule {spec!r}: bad parameter {pair!r} ({', '.join(PARAMS)})")
         try:
             if key == "points":
                 values[key] = [[float(x) for x in p.split(":")] for p in text.split(";") if p.strip()]

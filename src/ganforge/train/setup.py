@@ -205,13 +205,22 @@ def describe_loss(cfg: TrainConfig) -> str:
     return f"loss {loss.name}; regularisers: {', '.join(parts) or 'none'}"
 
 
-def build_terms(cfg: TrainConfig, nets: Nets, device: torch.device | str = "cpu") -> TermSet:
+def build_terms(cfg: TrainConfig, nets: Nets, device: torch.device | str = "cpu",
+                runners: list[PhaseRunner] | None = None) -> TermSet:
     """The run's stateful terms: those of its regularisers (path length, LeCam), G's ``w_avg`` when it tracks one,
-    and the augmentation state (p)."""
+    the augmentation state (p) and, with ``--growing``, the growth level (at ``cur_nimg = 0`` until a resume loads
+    the checkpoint's; it resets the optimizers of ``runners`` at stage boundaries)."""
+    from ganforge.train.growth import GrowthTerm
+    from ganforge.train.hparams import run_grows
+
     terms: list = [r.reg.term(cfg.loss, device) for r in run_regs(cfg, nets.G) if r.reg.term is not None]
     if generator_caps(nets.G).has_w_avg:
         terms.append(WAvgTracker(nets.G.mapping))
     terms.append(AdaState(cfg.augment.p, device))
+    if run_grows(cfg):
+        growth = GrowthTerm(nets, list(optimizers(runners or []).values()), HyperParams(cfg))
+        growth.advance(0)
+        terms.append(growth)
     return TermSet(terms)
 
 

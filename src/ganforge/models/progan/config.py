@@ -1,7 +1,8 @@
 """ProGAN model config (Karras, Aila, Laine, Lehtinen 2018, "Progressive Growing of GANs for Improved Quality,
 Stability, and Variation"): latent width, the channel rule and the minibatch-stddev group size.
 
-This family builds the full-resolution networks (no progressive growing yet; see docs/progan.md)."""
+``growing=True`` builds the networks with a ToRGB / FromRGB per resolution that follow the run's ``growth``
+schedule (models/growing.py, docs/progan.md)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ class ProGANConfig(Config):
     """Group size of D's minibatch standard deviation (paper: 4; clipped to the batch)."""
     init_res: tuple[int, int] = (4, 4)
     """(height, width) of G's first block and D's last map: (4, 4) square; images are img_resolution * init_res / 4."""
+    growing: bool = False
+    """Progressive growing (``--growing``): G and D start at the first stage and grow by the ``growth`` schedule."""
 
     def __post_init__(self) -> None:
         check_resolution("img_resolution", self.img_resolution, minimum=8)

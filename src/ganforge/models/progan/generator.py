@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganforge.models.checks import check_init_res
+from ganforge.models.growing import Growable, fade, upsample
 from ganforge.models.network import GeneratorCaps, GeneratorNetwork
 from ganforge.nn.equalized import Conv2dLayer, FullyConnectedLayer
 from ganforge.nn.pixel_norm import PixelNorm, normalize_2nd_moment
@@ -45,8 +46,12 @@ class GEpilogue(nn.Module):
         return self.norm(self.conv(self.norm(x)))
 
 
-class Generator(GeneratorNetwork):
+class Generator(GeneratorNetwork, Growable):
     """``G(z [N, z_dim], c [N, c_dim] | None) -> img [N, img_channels, H, W]`` (linear output, about [-1, 1]).
+
+    Growing (``growing=True``): one ToRGB per resolution; at level ``k + alpha`` (models/growing.py) the blocks up to
+    stage ``k + 1`` run, the output fades from the previous stage's ToRGB (upsampled 2x) to the new one, and the image
+    is upsampled (nearest) to the full size.
 
     Args:
         z_dim: Latent width.
@@ -56,13 +61,14 @@ class Generator(GeneratorNetwork):
         img_channels: Image channels.
         channels: ``{res: width}`` for every block ``4, 8, ..., img_resolution``.
         init_res: ``(height, width)`` of the first block; ``(4, 4)`` for square images.
+        growing: Build the ToRGB layers of every stage and follow ``growth_level``.
 
     Extra keyword arguments of the StyleGAN call convention (``noise_mode``, ``truncation_psi``) are accepted and
     ignored.
     """
 
     def __init__(self, z_dim: int, c_dim: int, img_resolution: int, img_channels: int, channels: dict[int, int],
-                 init_res: tuple[int, int] = (4, 4)) -> None:
+                 init_res: tuple[int, int] = (4, 4), growing: bool = False) -> None:
         super().__init__()
         self.init_res = check_init_res("init_res", init_res)
         self.z_dim, self.c_dim = z_dim, c_dim
@@ -75,6 +81,11 @@ class Generator(GeneratorNetwork):
             blocks[f"b{res}"] = GBlock(channels[prev], channels[res])
         self.blocks = nn.ModuleDict(blocks)
         self.to_rgb = Conv2dLayer(channels[img_resolution], img_channels, 1, activation="linear")
+        self.growing = growing
+        if growing:  # the final ToRGB keeps its name: a grown network loads into a non-growing one
+            self.to_rgb_lower = nn.ModuleDict({f"b{res}": Conv2dLayer(channels[res], img_channels, 1)
+                                               for res in resolutions[:-1]})
+            self.init_growth(resolutions)
 
     @property
     def capabilities(self) -> GeneratorCaps:
@@ -88,6 +99,19 @@ class Generator(GeneratorNetwork):
                 raise ValueError(f"this generator is conditional (c_dim={self.c_dim}): pass labels c")
             assert_shape(c, [z.shape[0], self.c_dim], "c")
             x = torch.cat([x, normalize_2nd_moment(self.embed(c.to(z.dtype)))], dim=1)  # [N, 2 * z_dim]
-        for block in self.blocks.values():
-            x = block(x)  # [N, C_res, h * res / 4, w * res / 4]
-        return self.to_rgb(x)  # [N, img_channels, H, W]
+        if not self.growing:
+            for block in self.blocks.values():
+                x = block(x)  # [N, C_res, h * res / 4, w * res / 4]
+            return self.to_rgb(x)  # [N, img_channels, H, W]
+        stage = self.stage
+        prev = x
+        for block in list(self.blocks.values())[:stage.index + 1]:
+            prev, x = x, block(x)
+        img = self._rgb(stage.index, x)  # [N, img_channels, h * res / 4, w * res / 4]
+        if stage.fading:
+            img = fade(upsample(self._rgb(stage.index - 1, prev), 2), img, stage.alpha)
+        return upsample(img, self.img_resolution // stage.resolution)  # [N, img_channels, H, W]
+
+    def _rgb(self, index: int, x: torch.Tensor) -> torch.Tensor:
+        res = self.growth_resolutions[index]
+        return self.to_rgb(x) if res == self.img_resolution else self.to_rgb_lower[f"b{res}"](x)

@@ -1,5 +1,5 @@
-"""StyleGAN1 (Karras et al. 2019, "A Style-Based Generator Architecture for GANs") without progressive growing:
-mapping network, learned constant, per-layer noise and AdaIN; registered as "stylegan1".
+"""StyleGAN1 (Karras et al. 2019, "A Style-Based Generator Architecture for GANs"): mapping network, learned
+constant, per-layer noise and AdaIN, progressive growing with ``--growing``; registered as "stylegan1".
 
 Its discriminator is the ProGAN discriminator (``progan``, as in the paper); ``--d stylegan1`` picks StyleGAN2's
 ``orig`` discriminator built from this config instead.
@@ -18,7 +18,8 @@ def build_generator(cfg: StyleGAN1Config) -> Generator:
     return Generator(z_dim=cfg.z_dim, c_dim=cfg.c_dim, w_dim=cfg.w_dim, img_resolution=cfg.img_resolution,
                      img_channels=cfg.img_channels, mapping_layers=cfg.mapping_layers,
                      mapping_lr_multiplier=cfg.mapping_lr_multiplier, w_avg_beta=cfg.w_avg_beta,
-                     channel_base=cfg.channel_base, channel_max=cfg.channel_max, blur_filter=cfg.blur_filter)
+                     channel_base=cfg.channel_base, channel_max=cfg.channel_max, blur_filter=cfg.blur_filter,
+                     growing=cfg.growing)
 
 
 def build_discriminator(cfg: StyleGAN1Config) -> Discriminator:
@@ -29,7 +30,7 @@ def build_discriminator(cfg: StyleGAN1Config) -> Discriminator:
                          mbstd_group_size=cfg.mbstd_group_size)
 
 
-OVERRIDE_KEYS = ("z_dim", "w_dim", "mapping_layers", "channel_base", "channel_max", "mbstd_group_size")
+OVERRIDE_KEYS = ("z_dim", "w_dim", "mapping_layers", "channel_base", "channel_max", "mbstd_group_size", "growing")
 
 
 def defaults(ctx: FamilyContext, overrides: dict) -> StyleGAN1Config:
@@ -42,7 +43,7 @@ def defaults(ctx: FamilyContext, overrides: dict) -> StyleGAN1Config:
 
 FAMILIES.register("stylegan1", FamilySpec(StyleGAN1Config, build_generator, default_d="progan", defaults=defaults,
                                           override_keys=OVERRIDE_KEYS, default_preset="stylegan1-cpu",
-                                          default_regs=()))
+                                          default_regs=(), grows=True))
 DISCRIMINATORS.register("stylegan1", DiscriminatorSpec(build_discriminator, families=("stylegan1",)))
 
 __all__ = ["StyleGAN1Config", "Generator", "Discriminator", "SynthesisNetwork", "adain", "build_generator",

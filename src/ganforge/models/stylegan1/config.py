@@ -1,5 +1,5 @@
-"""StyleGAN1 model config (Karras et al. 2019, "A Style-Based Generator Architecture for GANs"), without
-progressive growing."""
+"""StyleGAN1 model config (Karras et al. 2019, "A Style-Based Generator Architecture for GANs"), with optional
+progressive growing (``growing``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ganforge.models.checks import check_channels, check_non_negative, check_pos
 
 @dataclass(frozen=True)
 class StyleGAN1Config(Config):
-    """Everything needed to build a StyleGAN1 generator (and, until the ProGAN D lands, its stand-in D)."""
+    """Everything needed to build a StyleGAN1 generator (and its discriminator: the ProGAN D, or StyleGAN2's orig D)."""
 
     name: Literal["stylegan1"] = "stylegan1"
     img_resolution: int = 1024
@@ -35,6 +35,8 @@ class StyleGAN1Config(Config):
     """Minibatch-stddev group of the discriminator."""
     init_res: tuple[int, int] = (4, 4)
     """(height, width) of the first block: square images only, so always (4, 4)."""
+    growing: bool = False
+    """Progressive growing (``--growing``): G (and the ProGAN D) follow the run's ``growth`` schedule."""
 
     def __post_init__(self) -> None:
         check_resolution("img_resolution", self.img_resolution, minimum=8)

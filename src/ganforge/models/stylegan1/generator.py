@@ -7,20 +7,22 @@ from typing import Sequence
 import torch
 
 from ganforge.models.checks import check_non_negative
+from ganforge.models.growing import Growable, Stage
 from ganforge.models.network import GeneratorCaps, GeneratorNetwork
 from ganforge.models.stylegan1.synthesis import SynthesisNetwork
 from ganforge.models.stylegan2.mapping import MappingNetwork
 from ganforge.nn.shape import assert_shape
 
 
-class Generator(GeneratorNetwork):
+class Generator(GeneratorNetwork, Growable):
     """``G(z, c) -> img``; ``G.mapping`` and ``G.synthesis`` are called separately for style mixing, with the same
-    conventions as the StyleGAN2 generator (truncation ``psi`` / ``cutoff``, ``noise_mode``, ``w_avg``)."""
+    conventions as the StyleGAN2 generator (truncation ``psi`` / ``cutoff``, ``noise_mode``, ``w_avg``). With
+    ``growing=True`` the growth level lives in the synthesis network; the generator passes it through."""
 
     def __init__(self, z_dim: int = 512, c_dim: int = 0, w_dim: int = 512, img_resolution: int = 1024,
                  img_channels: int = 3, mapping_layers: int = 8, mapping_lr_multiplier: float = 0.01,
                  w_avg_beta: float | None = 0.995, channel_base: int = 16384, channel_max: int = 512,
-                 blur_filter: Sequence[float] = (1, 2, 1)):
+                 blur_filter: Sequence[float] = (1, 2, 1), growing: bool = False):
         super().__init__()
         check_non_negative("z_dim", z_dim)
         check_non_negative("c_dim", c_dim)
@@ -30,10 +32,25 @@ class Generator(GeneratorNetwork):
         self.img_resolution = img_resolution
         self.img_channels = img_channels
         self.synthesis = SynthesisNetwork(w_dim, img_resolution, img_channels, channel_base=channel_base,
-                                          channel_max=channel_max, blur_filter=blur_filter)
+                                          channel_max=channel_max, blur_filter=blur_filter, growing=growing)
         self.num_ws = self.synthesis.num_ws
         self.mapping = MappingNetwork(z_dim, c_dim, w_dim, num_ws=self.num_ws, num_layers=mapping_layers,
                                       lr_multiplier=mapping_lr_multiplier, w_avg_beta=w_avg_beta)
+
+    @property
+    def growing(self) -> bool:
+        return self.synthesis.growing
+
+    @property
+    def growth_resolutions(self) -> list[int]:
+        return self.synthesis.growth_resolutions
+
+    def set_growth_level(self, level: float) -> None:
+        self.synthesis.set_growth_level(level)
+
+    @property
+    def stage(self) -> Stage:
+        return self.synthesis.stage
 
     @property
     def capabilities(self) -> GeneratorCaps:

@@ -1,10 +1,11 @@
-"""StyleGAN1 synthesis network (Karras et al. 2019, section 2 and figure 1b), without progressive growing.
+"""StyleGAN1 synthesis network (Karras et al. 2019, section 2 and figure 1b), with optional progressive growing.
 
 A learned constant ``[C, 4, 4]`` starts block ``b4``; every layer is (3x3 conv, except the first layer on the
 constant) -> per-pixel noise scaled by a learned per-channel strength -> bias -> leaky ReLU 0.2 -> AdaIN. Each block
 ``b{R}`` after ``b4`` first upsamples 2x and blurs with the [1, 2, 1] filter, then runs two layers. One 1x1 ToRGB
 maps the last block's features to the image. Two styles per block: ``num_ws = 2 * number of blocks``. Every weight is
-equalized-lr (scaled at runtime by He's constant).
+equalized-lr (scaled at runtime by He's constant). Growing (``growing=True``): every block has a ToRGB and the network
+follows ``growth_level`` as the ProGAN generator does (models/growing.py); styles of blocks not yet shown are unused.
 
 AdaIN (adaptive instance normalisation): ``AdaIN(x_i, y) = y_s,i * (x_i - mean(x_i)) / std(x_i) + y_b,i``, each
 feature map ``x_i`` normalised over its pixels per sample, ``(y_s, y_b)`` a learned affine map of w (``y_s`` starts at
@@ -19,6 +20,7 @@ from typing import Sequence
 import torch
 
 from ganforge.models.checks import check_channels, check_choice, check_resolution
+from ganforge.models.growing import Growable, fade, upsample
 from ganforge.nn.bias_act import bias_act
 from ganforge.nn.equalized import Conv2dLayer, FullyConnectedLayer
 from ganforge.nn.fir import setup_filter
@@ -87,7 +89,7 @@ class SynthesisBlock(torch.nn.Module):
     num_torgb = 0
 
     def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int, img_channels: int,
-                 is_last: bool, blur_filter: Sequence[float] = (1, 2, 1)):
+                 is_last: bool, blur_filter: Sequence[float] = (1, 2, 1), torgb: bool = False):
         super().__init__()
         self.in_channels = in_channels
         self.out_channels = out_channels
@@ -99,7 +101,7 @@ class SynthesisBlock(torch.nn.Module):
         else:
             self.conv0 = StyleLayer(in_channels, out_channels, w_dim, resolution, up=True, blur_filter=blur_filter)
         self.conv1 = StyleLayer(out_channels, out_channels, w_dim, resolution)
-        if is_last:
+        if is_last or torgb:
             self.torgb = Conv2dLayer(out_channels, img_channels, 1)
 
     def forward(self, x: torch.Tensor | None, ws: torch.Tensor, noise_mode: str = "random"
@@ -116,7 +118,7 @@ class SynthesisBlock(torch.nn.Module):
         return f"resolution={self.resolution}, out_channels={self.out_channels}, is_last={self.is_last}"
 
 
-class SynthesisNetwork(torch.nn.Module):
+class SynthesisNetwork(torch.nn.Module, Growable):
     """``ws: [N, num_ws, w_dim] -> img: [N, img_channels, R, R]`` with blocks ``b4`` .. ``b{R}``.
 
     Args:
@@ -126,10 +128,11 @@ class SynthesisNetwork(torch.nn.Module):
         channel_base: Channels at resolution R are ``min(channel_base // R, channel_max)``.
         channel_max: Cap on the channel count.
         blur_filter: Taps of the blur after each 2x upsampling.
+        growing: A ToRGB in every block, and the output follows ``growth_level``.
     """
 
     def __init__(self, w_dim: int, img_resolution: int, img_channels: int, channel_base: int = 16384,
-                 channel_max: int = 512, blur_filter: Sequence[float] = (1, 2, 1)):
+                 channel_max: int = 512, blur_filter: Sequence[float] = (1, 2, 1), growing: bool = False):
         super().__init__()
         check_resolution("img_resolution", img_resolution, minimum=8)
         check_channels("img_channels", img_channels)
@@ -140,9 +143,12 @@ class SynthesisNetwork(torch.nn.Module):
         channels = {res: max(1, min(channel_base // res, channel_max)) for res in self.block_resolutions}
         for res in self.block_resolutions:
             block = SynthesisBlock(channels[res // 2] if res > 4 else 0, channels[res], w_dim, res, img_channels,
-                                   is_last=res == img_resolution, blur_filter=blur_filter)
+                                   is_last=res == img_resolution, blur_filter=blur_filter, torgb=growing)
             setattr(self, f"b{res}", block)
         self.num_ws = 2 * len(self.block_resolutions)
+        self.growing = growing
+        if growing:
+            self.init_growth(self.block_resolutions)
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "random", **_ignored) -> torch.Tensor:
         """Synthesize images from ``ws: [N, num_ws, w_dim]`` (different rows per layer give style mixing);
@@ -152,9 +158,18 @@ class SynthesisNetwork(torch.nn.Module):
         check_choice("noise_mode", noise_mode, NOISE_MODES)
         ws = ws.to(torch.float32)
         x = img = None
-        for i, res in enumerate(self.block_resolutions):
-            x, img = getattr(self, f"b{res}")(x, ws[:, 2 * i:2 * i + 2], noise_mode=noise_mode)
-        return img.contiguous()
+        if not self.growing:
+            for i, res in enumerate(self.block_resolutions):
+                x, img = getattr(self, f"b{res}")(x, ws[:, 2 * i:2 * i + 2], noise_mode=noise_mode)
+            return img.contiguous()
+        stage = self.stage
+        prev = None
+        for i, res in enumerate(self.block_resolutions[:stage.index + 1]):
+            prev, (x, _) = x, getattr(self, f"b{res}")(x, ws[:, 2 * i:2 * i + 2], noise_mode=noise_mode)
+        img = getattr(self, f"b{stage.resolution}").torgb(x)  # [N, img_channels, res, res]
+        if stage.fading:
+            img = fade(upsample(getattr(self, f"b{stage.resolution // 2}").torgb(prev), 2), img, stage.alpha)
+        return upsample(img, self.img_resolution // stage.resolution).contiguous()
 
     def extra_repr(self) -> str:
         return (f"w_dim={self.w_dim}, num_ws={self.num_ws}, img_resolution={self.img_resolution}, "

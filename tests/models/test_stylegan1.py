@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ganforge.cli.main import main
-from ganforge.explore.droplets import spike_ratio, spike_ratios
+from ganforge.explore.droplets import layer_features, spike_ratio, spike_ratios
 from ganforge.losses.adversarial import get_adversarial_loss
 from ganforge.losses.objective import GANObjective
 from ganforge.models import build_discriminator, build_generator, model_config, model_config_from_dict
@@ -139,6 +139,25 @@ def test_spike_ratios_cover_every_layer_of_stylegan1_and_stylegan2():
                                       channel_base=256, channel_max=16))
     r2 = spike_ratios(G2, G2.mapping(torch.randn([2, 32]), None))
     assert list(r2) == ["b4/conv1", "b8/conv0", "b8/conv1", "b16/conv0", "b16/conv1"]
+
+
+def test_stylegan1_spikes_are_read_before_the_instance_normalisation():
+    """The droplet lives in what AdaIN normalises: the measure reads AdaIN's input, not the layer's output (whose
+    maps all have the style's mean after the instance normalisation)."""
+    torch.manual_seed(0)
+    G = build_generator(tiny())
+    layer = G.synthesis.b8.conv1
+    with torch.no_grad():
+        layer.noise_strength.fill_(0.0)
+    inputs, outputs = {}, {}
+    layer.adain.register_forward_pre_hook(lambda m, a: inputs.update(x=a[0].detach()))
+    layer.register_forward_hook(lambda m, a, out: outputs.update(y=out.detach()))
+    ws = G.mapping(torch.randn([2, 32]), None)
+    feats = layer_features(G, ws)
+    assert torch.equal(feats["b8/conv1"], inputs["x"])
+    mean = outputs["y"].mean(dim=(2, 3))
+    torch.testing.assert_close(mean, layer.style_bias(ws[:, 3]), atol=1e-4, rtol=1e-4)  # normalised: not the input
+    assert not torch.allclose(feats["b8/conv1"].mean(dim=(2, 3)), mean, atol=1e-2)
 
 
 @pytest.fixture(scope="module")

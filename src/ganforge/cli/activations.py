@@ -2,7 +2,8 @@
 
 With ``--spikes`` it also measures the droplet artefact: per layer, the largest spatial feature magnitude over the
 median (explore/droplets.py), averaged over the seeds, printed as a table and written to ``spikes.json`` and
-``spikes.png`` (a bar chart).
+``spikes.png`` (a bar chart), and per seed ``seedNNNN-magnitude.png``: each layer's feature magnitude map (a droplet
+is one bright dot on a dark map).
 
 Writes ``seedNNNN-b4.png`` ... ``seedNNNN-b{R}.png`` (one grey tile per channel, each normalised on
 its own), ``seedNNNN-img.png`` (the image) and ``seedNNNN-all.png`` (all of them side by side).
@@ -21,7 +22,7 @@ from pathlib import Path
 import torch
 
 from ganforge.explore.activations import activation_figure, activation_mosaics
-from ganforge.explore.droplets import spike_bar_chart, spike_ratios, spike_table
+from ganforge.explore.droplets import layer_features, magnitude_maps, spike_bar_chart, spike_ratio, spike_table
 from ganforge.explore.latents import ws_from_seeds
 from ganforge.inference.loaded import load
 from ganforge.utils.images import save_png
@@ -62,12 +63,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"network: {net.path}")
     if args.spikes:
         ws = torch.cat([ws_from_seeds(net.G, [seed], psi=args.trunc, class_idx=args.class_idx) for seed in seeds])
-        ratios = spike_ratios(net.G, ws, noise_mode=args.noise_mode)
+        feats = layer_features(net.G, ws, noise_mode=args.noise_mode)
+        ratios = {key: spike_ratio(x) for key, x in feats.items()}
         print(f"droplet spike ratios over {len(seeds)} seed(s):")
         print(spike_table(ratios))
         outdir.mkdir(parents=True, exist_ok=True)
         (outdir / "spikes.json").write_text(json.dumps(ratios, indent=2) + "\n")
         spike_bar_chart(ratios, outdir / "spikes.png")
-        print(f"wrote {outdir / 'spikes.json'} and {outdir / 'spikes.png'}")
+        for i, seed in enumerate(seeds):  # per layer the magnitude map (coarse to fine): a droplet is one bright dot
+            save_png(magnitude_maps(feats, tile=args.tile * 2, sample=i), outdir / f"seed{seed:04d}-magnitude.png")
+        print(f"wrote {outdir / 'spikes.json'}, {outdir / 'spikes.png'} and seedNNNN-magnitude.png")
     print(f"wrote {len(written)} PNG(s) to {outdir}/ ({written[0].name} ... {written[-1].name})")
     return 0

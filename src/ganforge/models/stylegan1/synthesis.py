@@ -41,6 +41,14 @@ def adain(x: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor, eps: float =
     return x * scale[:, :, None, None].to(x.dtype) + bias[:, :, None, None].to(x.dtype)
 
 
+class AdaIN(torch.nn.Module):
+    """:func:`adain` as a module (no parameters), so tools can hook the layer's input to the normalisation (the
+    droplet measure reads the activations AdaIN normalises, explore/droplets.py)."""
+
+    def forward(self, x: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        return adain(x, scale, bias)
+
+
 class StyleLayer(torch.nn.Module):
     """(Optional 3x3 conv, optionally after a 2x up + blur) -> noise -> bias -> lrelu 0.2 -> AdaIN(w)."""
 
@@ -59,6 +67,7 @@ class StyleLayer(torch.nn.Module):
         self.bias = torch.nn.Parameter(torch.zeros([out_channels]))
         self.style_scale = FullyConnectedLayer(w_dim, out_channels, bias_init=1)
         self.style_bias = FullyConnectedLayer(w_dim, out_channels, bias_init=0)
+        self.adain = AdaIN()
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random") -> torch.Tensor:
         """``x: [N, in_channels, R or R/2, ...]``, ``w: [N, w_dim]`` -> ``[N, out_channels, R, R]`` (after AdaIN)."""
@@ -73,7 +82,7 @@ class StyleLayer(torch.nn.Module):
         elif noise_mode == "const":
             x = x + self.noise_const.to(x.dtype)[None, None] * strength
         x = bias_act(x, self.bias.to(x.dtype), act="lrelu")
-        return adain(x, self.style_scale(w), self.style_bias(w))
+        return self.adain(x, self.style_scale(w), self.style_bias(w))
 
     def extra_repr(self) -> str:
         return (f"in_channels={self.in_channels}, out_channels={self.out_channels}, resolution={self.resolution}, "

@@ -42,6 +42,8 @@ CASES = [
     (["--reg", "lecam:0.3"], "loss.regs.2.weight", 0.3),
     (["--schedule", "G.lr=cosine,start=0.002,end=0.001,ramp_kimg=10"], "schedules.0.target", "G.lr"),
     (["--metrics", "swd1k", "--metric-ticks", "2"], "metrics.ticks", 2),
+    (["--model", "progan", "--growing"], "model.arch.growing", True),
+    (["--model", "progan", "--growing", "--stage-batch", "4:32,8:32"], "run.stage_batch", [[4, 32], [8, 32]]),
 ]
 
 

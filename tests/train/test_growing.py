@@ -207,3 +207,24 @@ def test_growing_errors_are_one_line(tmp_path, capsys):
     assert "needs --growing" in capsys.readouterr().err
     assert main([*base, "--model", "stylegan2", "--growing"]) == 2
     assert "no option growing" in capsys.readouterr().err
+
+
+def test_stage_batch_sets_the_batch_per_growth_stage(tmp_path):
+    """``--stage-batch 4:8`` with ``--batch 4``: the 4 px stage trains with 8 images per step, the later ones with 4;
+    images are counted as shown (the schedule stays in images)."""
+    from ganforge.cli.train import parse_stage_batch
+
+    data = make_folder_dataset(tmp_path / "data")
+    cfg = tiny_config(data, tmp_path / "runs", kimg=0.024, model=_progan().to_dict(), tick_kimg=0.008, loss="wgan-gp",
+                      batch_gpu=4)
+    cfg = replace(cfg, schedules=(Schedule(target="growth", kind="grow", fade_kimg=0.008, stabilize_kimg=0.008),),
+                  run=replace(cfg.run, stage_batch=((4, 8),)))
+    result = train(cfg)
+    state = load_checkpoint(result.last_checkpoint).state["train"]
+    # steps start at 0 and 8 (4 px, batch 8), then 16 and 20 (8 px fading in from 16 images, batch 4)
+    assert (state["cur_nimg"], state["batch_idx"]) == (24, 4)
+    assert parse_stage_batch("4:64, 8:32") == [[4, 64], [8, 32]]
+    with pytest.raises(ValueError, match="expected RES:BATCH"):
+        parse_stage_batch("4-64")
+    with pytest.raises(ValueError, match="not growth stages"):
+        train(replace(cfg, run=replace(cfg.run, stage_batch=((64, 8),), run_dir=None)))

@@ -78,6 +78,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="progressive growing (progan, stylegan1): start at 4x4 and fade in each resolution along the "
                    "'growth' schedule (default fade 600 / stabilise 600 kimg; e.g. --schedule "
                    "growth=grow,fade_kimg=4,stabilize_kimg=4; docs/progan.md)")
+    p.add_argument("--stage-batch", metavar="RES:BATCH,...",
+                   help="with --growing: the global batch per growth stage, e.g. 4:64,8:64,16:32 (others: --batch)")
     p.add_argument("--schedule", action="append", metavar="TARGET=KIND[,key=value...]",
                    help="let a hyper-parameter follow a schedule of cur_nimg (repeatable): targets G.lr, D.lr, G.beta2, "
                    "D.beta2, reg.<name>, ema_kimg, augment.p, blur_sigma, growth; kinds constant, linear, cosine, "
@@ -137,6 +139,17 @@ def _regs(args: argparse.Namespace) -> list[dict]:
     return entries
 
 
+def parse_stage_batch(text: str) -> list[list[int]]:
+    """``"4:64,8:64,16:32"`` -> ``[[4, 64], [8, 64], [16, 32]]``."""
+    try:
+        pairs = [[int(x) for x in item.split(":")] for item in text.split(",") if item.strip()]
+    except ValueError:
+        pairs = []
+    if not pairs or any(len(p) != 2 for p in pairs):
+        raise ValueError(f"--stage-batch {text!r}: expected RES:BATCH,... e.g. 4:64,8:64,16:32")
+    return pairs
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The flags laid over the preset (``--cfg``) as a sectioned ``TrainConfig`` (resolved later, with the dataset)."""
     from ganforge.train.schedules import parse_schedule
@@ -164,6 +177,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         values.setdefault("metrics", {})["names"] = list(parse_metric_list(args.metrics))
     if args.schedule:
         values["schedules"] = [parse_schedule(spec).to_dict() for spec in args.schedule]
+    if args.stage_batch:
+        values["run"]["stage_batch"] = parse_stage_batch(args.stage_batch)
     family = values.get("model", {}).get("family", "stylegan2")
     return TrainConfig.from_dict(apply_preset(values, args.cfg or "auto", family))
 
@@ -184,6 +199,8 @@ def given_flags(args: argparse.Namespace) -> dict[str, tuple[str, object]]:
             given[flag] = (option, True)
     for entry in _regs(args):
         given[f"--reg {entry['name']}"] = (f"loss.regs.{entry['name']}", entry)
+    if args.stage_batch:
+        given["--stage-batch"] = ("run.stage_batch", parse_stage_batch(args.stage_batch))
     if args.schedule:
         from ganforge.train.schedules import parse_schedule
 

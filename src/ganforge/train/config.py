@@ -150,6 +150,9 @@ class RunSection(Config):
     """Global batch size (all processes, all accumulation rounds)."""
     batch_gpu: int | None = None
     """Images per process per pass; batch / (batch_gpu * processes) rounds of gradient accumulation."""
+    stage_batch: tuple[tuple[int, int], ...] = ()
+    """With ``--growing``: the global batch at growth stages ``((resolution, batch), ...)`` (``--stage-batch
+    4:64,8:64,16:32``, as the paper's per-resolution minibatch); stages not listed use ``batch``."""
     tick_kimg: float = 4.0
     image_ticks: int = 1
     snapshot_ticks: int = 50
@@ -170,6 +173,12 @@ class RunSection(Config):
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
         if self.batch is not None and self.batch_gpu is not None and self.batch % self.batch_gpu:
             raise ValueError(f"--batch {self.batch} must be a multiple of --batch-gpu {self.batch_gpu}")
+        for res, batch in self.stage_batch:
+            if res < 4 or res & (res - 1) or batch < 1:
+                raise ValueError(f"--stage-batch {res}:{batch}: expected RESOLUTION:BATCH with a power-of-two "
+                                 "resolution >= 4 and a batch >= 1")
+            if self.batch_gpu is not None and batch % self.batch_gpu:
+                raise ValueError(f"--stage-batch {res}:{batch} must be a multiple of --batch-gpu {self.batch_gpu}")
         if not (self.tick_kimg > 0 and math.isfinite(self.tick_kimg)):
             raise ValueError(f"--tick must be a finite number > 0, got {self.tick_kimg}")
         for name, flag in (("image_ticks", "--img-snap"), ("snapshot_ticks", "--snap"), ("keep_checkpoints", "--keep")):

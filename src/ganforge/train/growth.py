@@ -7,7 +7,8 @@ blended as the fakes are (``models.growing.blend_reals``). When a fade-in starts
 the level changes) both Adam states are reset, as the paper's implementation does (new layers start with no moments,
 and the old ones do not carry moments of a smaller network into the new one). The level is checkpointed as a term
 (``state["terms"]["growth"]``) and in the networks' ``growth_level`` buffers, so a run resumed mid-fade continues
-bit-exactly and ``generate`` knows the stage of any snapshot.
+bit-exactly and ``generate`` knows the stage of any snapshot. With ``--stage-batch`` the global batch follows the
+stage (:meth:`GrowthTerm.batch_at`); images are counted as shown, so the schedule stays in images.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import math
 
 import torch
 
-from ganforge.models.growing import Growable, blend_reals
+from ganforge.models.growing import Growable, blend_reals, stage_of
 from ganforge.train.distributed import DistEnv
 
 
@@ -25,7 +26,8 @@ class GrowthTerm:
 
     name = "growth"
 
-    def __init__(self, nets, optimizers: list[torch.optim.Optimizer], hp) -> None:
+    def __init__(self, nets, optimizers: list[torch.optim.Optimizer], hp,
+                 stage_batch: dict[int, int] | None = None) -> None:
         for label, net in (("G", nets.G), ("D", nets.D)):
             if not (isinstance(net, Growable) and net.growing):
                 raise ValueError(f"--growing: the {'generator' if label == 'G' else 'discriminator'} "
@@ -35,12 +37,22 @@ class GrowthTerm:
                              f"{nets.D.growth_resolutions}")
         self.nets, self.optimizers, self.hp = nets, optimizers, hp
         self.max_level = float(len(nets.G.growth_resolutions) - 1)
+        self.stage_batch = dict(stage_batch or {})
+        unknown = sorted(set(self.stage_batch) - set(nets.G.growth_resolutions))
+        if unknown:
+            raise ValueError(f"--stage-batch: resolution(s) {unknown} are not growth stages "
+                             f"({', '.join(map(str, nets.G.growth_resolutions))})")
         self.level: float | None = None
         self.resets = 0
 
     def level_at(self, cur_nimg: int) -> float:
         """The scheduled level after ``cur_nimg`` images, clamped to the stages."""
         return min(max(self.hp.value("growth", cur_nimg), 0.0), self.max_level)
+
+    def batch_at(self, cur_nimg: int, default: int) -> int:
+        """The global batch of the minibatch starting at ``cur_nimg`` (``--stage-batch``, else ``default``)."""
+        stage = stage_of(self.level_at(cur_nimg), self.nets.G.growth_resolutions)
+        return self.stage_batch.get(stage.resolution, default)
 
     def advance(self, cur_nimg: int, real_img: torch.Tensor | None = None) -> torch.Tensor | None:
         """Set the level of ``cur_nimg`` on the networks (resetting Adam at a stage boundary); the reals at it."""

@@ -96,20 +96,21 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
     elapsed_before = state.elapsed_sec  # training time of earlier sessions of this run
     last_ckpt, tick_stats = ckpt.path if ckpt else None, {}
     while True:
-        real_img, real_c = _fetch_reals(cfg, dataset, state, env)
+        batch = terms["growth"].batch_at(state.cur_nimg, cfg.run.batch) if "growth" in terms else cfg.run.batch
+        real_img, real_c = _fetch_reals(dataset, state, env, batch)
         _apply_hparams(hp, state.cur_nimg, runners, objective, ada)
         if "growth" in terms:  # --growing: the stage of cur_nimg on G, D, G_ema; the reals at that stage
             real_img = terms["growth"].advance(state.cur_nimg, real_img)
         for phase_idx, runner in enumerate(runners):
             if runner.phase.is_due(state.batch_idx):
                 _run_phase(cfg, env, nets, runner, phase_idx, objective, dataset, state, real_img, real_c, stats, ada,
-                           terms)
+                           terms, batch)
         ema_kimg = hp.value("ema_kimg", state.cur_nimg)
-        update_ema(nets.G_ema, nets.G, ema_beta(cfg.run.batch, ema_kimg, cfg.optim.ema_rampup, state.cur_nimg))
-        state.cur_nimg += cfg.run.batch
+        update_ema(nets.G_ema, nets.G, ema_beta(batch, ema_kimg, cfg.optim.ema_rampup, state.cur_nimg))
+        state.cur_nimg += batch
         state.batch_idx += 1
         ada.step(state.batch_idx, stats)  # ADA: p from r_t every interval minibatches
-        progress.update(cfg.run.batch)
+        progress.update(batch)
 
         done = state.cur_nimg >= total_nimg
         if not done and state.cur_nimg < state.tick_start_nimg + cfg.run.tick_kimg * 1000:
@@ -160,11 +161,11 @@ def _apply_hparams(hp, cur_nimg, runners, objective, ada) -> None:
 
 
 def _run_phase(cfg, env, nets, runner, phase_idx, objective, dataset, state, real_img, real_c, stats, ada,
-               terms) -> None:
+               terms, batch) -> None:
     """Rounds of forward/backward for one phase, gradient average over processes, one optimizer step, the training
     terms' update from the outputs of all rounds."""
     batch_gpu = cfg.run.batch_gpu
-    rounds = cfg.run.batch // (batch_gpu * env.world_size)
+    rounds = batch // (batch_gpu * env.world_size)
     runner.opt.zero_grad(set_to_none=True)
     for p in runner.params:  # only what the optimizer trains (Freeze-D blocks stay without gradients)
         p.requires_grad_(True)
@@ -212,10 +213,10 @@ def _labels_of(dataset, idx) -> torch.Tensor:
     return torch.from_numpy(np.stack([dataset.get_label(int(i)) for i in idx]))
 
 
-def _fetch_reals(cfg, dataset, state, env) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """This process's share of the next global batch, in [-1, 1]."""
-    indices = state.sampler.take(cfg.run.batch)
-    per_rank = cfg.run.batch // env.world_size
+def _fetch_reals(dataset, state, env, batch: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """This process's share of the next global batch (``batch`` images), in [-1, 1]."""
+    indices = state.sampler.take(batch)
+    per_rank = batch // env.world_size
     img, c = dataset.get_batch(indices[env.rank * per_rank:(env.rank + 1) * per_rank])
     img = img.to(env.device, torch.float32) / 127.5 - 1
     return img, (c.to(env.device) if dataset.label_dim else None)

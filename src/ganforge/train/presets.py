@@ -11,6 +11,7 @@ family's own default preset.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -192,9 +193,13 @@ def resolve_config(cfg: TrainConfig, *, resolution: int, img_channels: int, c_di
                                                                    num_gpus)
     if batch % num_gpus:
         raise ValueError(f"--batch {batch} must be a multiple of the number of processes ({num_gpus})")
-    batch_gpu = cfg.run.batch_gpu or batch // num_gpus
-    if batch % (batch_gpu * num_gpus):
-        raise ValueError(f"--batch {batch} must be a multiple of --batch-gpu {batch_gpu} x {num_gpus} processes")
+    stage_batches = [b for _, b in cfg.run.stage_batch]
+    if any(b % num_gpus for b in stage_batches):
+        raise ValueError(f"--stage-batch: every batch must be a multiple of the number of processes ({num_gpus})")
+    batch_gpu = cfg.run.batch_gpu or math.gcd(batch, *stage_batches) // num_gpus  # one pass size fits every stage
+    for b, flag in ((batch, "--batch"), *((b, "--stage-batch") for b in stage_batches)):
+        if b % (batch_gpu * num_gpus):
+            raise ValueError(f"{flag} {b} must be a multiple of --batch-gpu {batch_gpu} x {num_gpus} processes")
     arch = cfg.model.arch
     if arch is None:
         if tuple(init_res) != (4, 4) and not spec.non_square:
@@ -221,5 +226,7 @@ def resolve_config(cfg: TrainConfig, *, resolution: int, img_channels: int, c_di
     from ganforge.train.hparams import check_schedules, run_grows
 
     resolved = replace(resolved, schedules=_growth_schedules(resolved.schedules, preset, run_grows(resolved)))
+    if resolved.run.stage_batch and not run_grows(resolved):
+        raise ValueError("--stage-batch needs --growing (a batch per growth stage)")
     check_schedules(resolved)
     return resolved

@@ -218,7 +218,8 @@ def build_terms(cfg: TrainConfig, nets: Nets, device: torch.device | str = "cpu"
         terms.append(WAvgTracker(nets.G.mapping))
     terms.append(AdaState(cfg.augment.p, device))
     if run_grows(cfg):
-        growth = GrowthTerm(nets, list(optimizers(runners or []).values()), HyperParams(cfg))
+        growth = GrowthTerm(nets, list(optimizers(runners or []).values()), HyperParams(cfg),
+                            stage_batch=dict(cfg.run.stage_batch))
         growth.advance(0)
         terms.append(growth)
     return TermSet(terms)

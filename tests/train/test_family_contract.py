@@ -110,3 +110,26 @@ def test_generic_training_code_names_no_family():
         assert _family_literals(SRC / name) == []
     offenders = [str(p) for p in SRC.rglob("*.py") if 'hasattr(G, "mapping")' in p.read_text()]
     assert offenders == []
+
+
+@pytest.mark.parametrize("family", [f for f in list_models() if FAMILIES.get(f).grows])
+def test_every_growing_family_grows_with_its_default_d(family):
+    """A family with ``grows=True``: ``--growing`` resolves to a growing config with a ``growth`` schedule, and G and its
+    default D declare the same stages and follow the level (what train/growth.py needs, and nothing family-named)."""
+    import torch
+
+    from ganforge.models import build_generator
+    from ganforge.models.growing import growth_stage
+
+    values = {"model": {"family": family, "overrides": {"growing": True}}, "run": {"batch": 4}}
+    cfg = resolve_config(TrainConfig.from_dict(values), resolution=16, img_channels=3, c_dim=0)
+    assert cfg.model.arch.growing and [s.kind for s in cfg.schedules if s.target == "growth"] == ["grow"]
+    G, D = build_generator(cfg.model.arch), build_discriminator(cfg.model.arch, cfg.model.d)
+    assert G.growth_resolutions == D.growth_resolutions == [4, 8, 16]
+    for net in (G, D):
+        net.set_growth_level(0.5)
+        assert (growth_stage(net).resolution, growth_stage(net).alpha) == (8, 0.5)
+    img = G(torch.randn(2, G.z_dim), None)
+    assert img.shape == (2, 3, 16, 16) and D(img, None).shape == (2, 1)
+    plain = resolve_config(TrainConfig.from_dict({"model": {"family": family}}), resolution=16, img_channels=3, c_dim=0)
+    assert not any(s.target == "growth" for s in plain.schedules)  # the preset's growth schedule only with --growing

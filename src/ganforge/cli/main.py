@@ -32,6 +32,7 @@ SUBCOMMANDS = {
     "project": "ganforge.cli.project",
     "detect": "ganforge.cli.detect",
     "clusters": "ganforge.cli.clusters",
+    "directions": "ganforge.cli.directions",
     "activations": "ganforge.cli.activations",
     "metrics": "ganforge.cli.metrics",
 }

@@ -35,6 +35,7 @@ SUBCOMMANDS = {
     "directions": "ganforge.cli.directions",
     "activations": "ganforge.cli.activations",
     "metrics": "ganforge.cli.metrics",
+    "serve": "ganforge.cli.serve",
 }
 
 

@@ -78,6 +78,8 @@ class Server:
         """``(ws [1, num_ws, w_dim], noise maps or None, seed of random noise)`` of a view, edits applied."""
         G = net.G
         noise = None
+        if view.directions is not None:
+            render.require_mapping(G, f"{view.directions.method} directions")
         if view.source == "projection":
             job = self.jobs.done(view.projection, entry.id)
             ws, noise = job.ws, job.noise

@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml setup.py src/ganforge/_native/sortdiff.c
 	$(PIP) install -q -e '.[dev]'
 	# tests/serve/test_browser.py drives Debian's chromium with Playwright: installed where we may (root + apt), else
 	# those tests skip and say why.
-	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -q >/dev/null 2>&1 && \
 		apt-get install -y -q chromium >/dev/null 2>&1; } || echo "no chromium: the browser tests will skip"
 	touch $@
 

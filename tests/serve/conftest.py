@@ -48,7 +48,7 @@ def app(served_root):
 @pytest.fixture
 def client(app):
     with warnings.catch_warnings():  # starlette 1.x prefers httpx2; httpx works the same for these tests
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
 
     with TestClient(app, base_url="http://127.0.0.1:7860") as c:

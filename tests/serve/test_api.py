@@ -124,3 +124,25 @@ def test_static_page_is_served_with_its_scripts(client):
     assert "http" not in r.text.replace("http-equiv", "")  # no CDN: every script and style ships in the package
     for name in ("app.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
+
+
+def test_conditional_network_needs_and_uses_a_class(tmp_path):
+    import warnings
+
+    from ganforge.serve import create_app
+    from tests.inference.conftest import write_run
+
+    write_run(tmp_path / "00001-cond", c_dim=3, kimg=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+    with TestClient(create_app(tmp_path), base_url="http://127.0.0.1:7860") as client:
+        (entry,) = client.get("/api/networks").json()
+        assert client.get(f"/api/networks/{entry['id']}").json()["c_dim"] == 3
+        r = client.get(f"/api/image?network={entry['id']}&seed=1")
+        assert r.status_code == 400 and "pass a class index" in r.json()["error"]
+        a, b = (decode_png(client.get(f"/api/image?network={entry['id']}&seed=1&class={k}").content) for k in (0, 2))
+        assert not np.array_equal(a, b)
+        assert "classes 0 to 2" in client.get(f"/api/image?network={entry['id']}&seed=1&class=3").json()["error"]
+        r = client.get(f"/api/image?network={entry['id']}&seed=1&class=1&method=ganspace&amounts=1")
+        assert r.status_code == 200

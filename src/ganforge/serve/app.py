@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import threading
 from collections import OrderedDict
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from starlette.staticfiles import StaticFiles
 from ganforge.explore import compute_directions, load_centroids
 from ganforge.explore.style_mixing import parse_styles, preset_layers
 from ganforge.inference import class_labels
+from ganforge.models.network import require_mapping
 from ganforge.serve import render
 from ganforge.serve.catalog import Catalog
 from ganforge.serve.guard import LOCAL_HOSTS, GuardMiddleware, MAX_UPLOAD_BYTES, read_image
@@ -46,10 +48,14 @@ MAX_CACHED_DIRECTIONS = 32
 
 
 def png(img: np.ndarray) -> Response:
-    """``[H, W, C]`` uint8 -> a PNG response (fast zlib level: the page wants latency, not bytes)."""
+    """``[H, W, C]`` uint8 -> a PNG response (fast zlib level: the page wants latency, not bytes).
+
+    An image is a function of its URL (the networks are fixed at start, seeds and directions deterministic), so the
+    browser may keep it: dragging a slider back over values it has shown costs no request.
+    """
     buf = io.BytesIO()
     Image.fromarray(img[:, :, 0] if img.shape[2] == 1 else img).save(buf, format="PNG", compress_level=1)
-    return Response(buf.getvalue(), media_type="image/png")
+    return Response(buf.getvalue(), media_type="image/png", headers={"cache-control": "private, max-age=600"})
 
 
 class Server:
@@ -59,27 +65,32 @@ class Server:
         self.catalog = catalog
         self.jobs = JobStore()
         self._directions: OrderedDict[tuple, object] = OrderedDict()
+        self._directions_lock = threading.Lock()
 
     def directions(self, entry, net, spec: DirectionSpec, class_idx: int | None):
         """SeFa / GANSpace directions of a network for ``spec``, computed on first use (caller holds the lock)."""
         G = net.G
-        render.require_mapping(G, f"{spec.method} directions")
+        require_mapping(G, f"{spec.method} directions")
         layers = tuple(parse_styles(spec.layers, G.num_ws, G.img_resolution))
         key = (entry.id, spec.method, layers, spec.num, class_idx)
-        if key not in self._directions:
+        with self._directions_lock:
+            found = self._directions.get(key)
+        if found is None:
             c = class_labels(G.c_dim, class_idx, 1, net.device)
-            self._directions[key] = compute_directions(G, spec.method, layers, spec.num, num_samples=5000, c=c)
+            found = compute_directions(G, spec.method, layers, spec.num, num_samples=5000, c=c)
+        with self._directions_lock:
+            self._directions[key] = found
+            self._directions.move_to_end(key)
             while len(self._directions) > MAX_CACHED_DIRECTIONS:
                 self._directions.popitem(last=False)
-        self._directions.move_to_end(key)
-        return self._directions[key]
+        return found
 
     def view_ws(self, entry, net, view: View) -> tuple[torch.Tensor, dict | None, int]:
         """``(ws [1, num_ws, w_dim], noise maps or None, seed of random noise)`` of a view, edits applied."""
         G = net.G
         noise = None
         if view.directions is not None:
-            render.require_mapping(G, f"{view.directions.method} directions")
+            require_mapping(G, f"{view.directions.method} directions")
         if view.source == "projection":
             job = self.jobs.done(view.projection, entry.id)
             ws, noise = job.ws, job.noise
@@ -113,7 +124,7 @@ class Server:
         view = View.parse(q)
         entry, net = self.catalog.open(text(q, "network"))
         with entry.lock:
-            render.require_mapping(net.G, "a latent download (w)")
+            require_mapping(net.G, "a latent download (w)")
             ws, noise, _ = self.view_ws(entry, net, view)
         arrays = {"w": ws.detach().cpu().numpy().astype(np.float32)}
         arrays.update({f"noise/{k}": v.cpu().numpy().astype(np.float32) for k, v in (noise or {}).items()})
@@ -208,7 +219,7 @@ def create_app(network: str | Path, *, device: str = "cpu", allowed_hosts: tuple
         steps = integer(q, "steps", 1, MAX_STEPS, 200)
         entry, net = await run_in_threadpool(server.catalog.open, text(q, "network"))
         G = net.G
-        render.require_mapping(G, "projection into W / W+")
+        require_mapping(G, "projection into W / W+")
         target = await run_in_threadpool(read_image, data, G.img_shape, G.img_channels)
         c = class_labels(G.c_dim, integer(q, "class", 0, 1_000_000, optional=True), 1, net.device)
         job = server.jobs.start(entry, net, target, space, steps, c)

@@ -104,7 +104,8 @@ class JobStore:
         with entry.project_lock:
             job.status, job.started = "running", time.time()
             try:
-                G = copy.deepcopy(net.G)
+                with entry.lock:  # not while a render has swapped a projection's noise maps into the shared G
+                    G = copy.deepcopy(net.G)
 
                 def on_step(step: int, dist: torch.Tensor) -> None:
                     job.step, job.distance = step + 1, float(dist.mean())

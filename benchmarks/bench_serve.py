@@ -9,7 +9,8 @@ another and times each from request to the last byte of the PNG:
 * ``psi``: the same seed with psi stepping through a slider drag (0.30, 0.35, ..., back and forth).
 
 ``--warmup`` untimed requests first; medians and 90th percentiles of ``--repeats`` timed requests, torch on
-``--threads`` threads. Prints one JSON record (machine, torch, threads, load average) to stdout, or ``--json PATH``.
+``--threads`` threads. Prints one JSON record (machine, torch, threads, load average before and after, the process's
+CPU time per request: less sensitive to other jobs on a shared machine than wall time) to stdout, or ``--json PATH``.
 
     python benchmarks/bench_serve.py --json runs/bench_serve.json
 """
@@ -63,9 +64,11 @@ def start_server(root: Path):
     return server, port, app.state.server.catalog.entries()[0].id
 
 
-def time_requests(conn: http.client.HTTPConnection, urls: list[str]) -> list[float]:
-    """Seconds per request (send to last byte), one after another on a keep-alive connection."""
+def time_requests(conn: http.client.HTTPConnection, urls: list[str], cpu: list[float] | None = None) -> list[float]:
+    """Seconds per request (send to last byte), one after another on a keep-alive connection; appends the process
+    CPU seconds per request (server and client are this process) to ``cpu`` when given."""
     times = []
+    cpu0 = time.process_time()
     for url in urls:
         t0 = time.perf_counter()
         conn.request("GET", url)
@@ -74,6 +77,8 @@ def time_requests(conn: http.client.HTTPConnection, urls: list[str]) -> list[flo
         times.append(time.perf_counter() - t0)
         if resp.status != 200 or not body.startswith(b"\x89PNG"):
             raise RuntimeError(f"{url}: HTTP {resp.status}: {body[:200]!r}")
+    if cpu is not None and urls:
+        cpu.append((time.process_time() - cpu0) / len(urls))
     return times
 
 
@@ -99,18 +104,22 @@ def main() -> None:
         image = [f"/api/image?network={net}&seed={s}" for s in range(args.warmup + args.repeats)]
         psis = [round(0.3 + 0.05 * (i % 14 if i % 28 < 14 else 13 - i % 14), 2) for i in range(args.warmup + args.repeats)]
         psi = [f"/api/image?network={net}&seed=1234&psi={p}" for p in psis]
+        cpu: list[float] = []
+        load = os.getloadavg()[0]
         time_requests(conn, image[:args.warmup])
-        image_times = time_requests(conn, image[args.warmup:])
+        image_times = time_requests(conn, image[args.warmup:], cpu)
         time_requests(conn, psi[:args.warmup])
-        psi_times = time_requests(conn, psi[args.warmup:])
+        psi_times = time_requests(conn, psi[args.warmup:], cpu)
         conn.close()
         server.should_exit = True
     record = {
         "benchmark": "bench_serve", "ganforge": __version__, "torch": torch.__version__,
-        "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2)},
+        "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "load_avg_1m_before": round(load, 2),
+                    "load_avg_1m_after": round(os.getloadavg()[0], 2)},
         "threads": args.threads, "resolution": args.resolution, "model": "--cfg cpu StyleGAN2, random init",
         "model_config": {k: model[k] for k in ("z_dim", "w_dim", "mapping_layers", "channel_base", "channel_max")},
         "image_round_trip": summary(image_times), "psi_slider_move": summary(psi_times),
+        "process_cpu_ms_per_request": {"image": round(cpu[0] * 1000, 1), "psi": round(cpu[1] * 1000, 1)},
         "target_median_ms": 200,
     }
     emit_record(record, args.json)

@@ -90,3 +90,17 @@ def test_serve_command_refuses_a_path_without_networks(tmp_path, capsys):
     assert main(["serve", "--network", str(tmp_path)]) == 2
     assert "no network file, run folder or folder of runs" in capsys.readouterr().err
     assert main(["serve", "--network", str(tmp_path / "missing")]) == 2
+
+
+def test_serve_command_binds_localhost_by_default(served_root, monkeypatch, capsys):
+    import uvicorn
+
+    from ganforge.cli.main import main
+
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    assert main(["serve", "--network", str(served_root), "--port", "7999", "--device", "cpu"]) == 0
+    assert (seen["host"], seen["port"]) == ("127.0.0.1", 7999)
+    assert "serving 3 network(s)" in capsys.readouterr().out
+    assert main(["serve", "--network", str(served_root), "--port", "70000"]) == 2
+    assert "--port must be in [1, 65535]" in capsys.readouterr().err

@@ -116,7 +116,7 @@ def main() -> None:
         "benchmark": "bench_serve", "ganforge": __version__, "torch": torch.__version__,
         "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "load_avg_1m_before": round(load, 2),
                     "load_avg_1m_after": round(os.getloadavg()[0], 2)},
-        "threads": args.threads, "resolution": args.resolution, "model": "--cfg cpu StyleGAN2, random init",
+        "threads": args.threads, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "resolution": args.resolution, "model": "--cfg cpu StyleGAN2, random init",
         "model_config": {k: model[k] for k in ("z_dim", "w_dim", "mapping_layers", "channel_base", "channel_max")},
         "image_round_trip": summary(image_times), "psi_slider_move": summary(psi_times),
         "process_cpu_ms_per_request": {"image": round(cpu[0] * 1000, 1), "psi": round(cpu[1] * 1000, 1)},

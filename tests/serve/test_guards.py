@@ -104,3 +104,5 @@ def test_serve_command_binds_localhost_by_default(served_root, monkeypatch, caps
     assert "serving 3 network(s)" in capsys.readouterr().out
     assert main(["serve", "--network", str(served_root), "--port", "70000"]) == 2
     assert "--port must be in [1, 65535]" in capsys.readouterr().err
+    assert main(["serve", "--network", str(served_root), "--threads", "0"]) == 2
+    assert "--threads must be >= 1" in capsys.readouterr().err

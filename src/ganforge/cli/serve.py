@@ -9,6 +9,7 @@ examples:
   ganforge serve --network runs/00003-emoji-32-stylegan2          # every snapshot of the run, by kimg
   ganforge serve --network runs --port 8000 --device cuda          # every run under runs/
   ganforge serve --network ffhq.pkl
+  ganforge serve --network runs/00003-emoji-32-stylegan2 --threads 1   # a CPU shared with other jobs
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="address to bind (default: %(default)s; anything else exposes the models to the network)")
     p.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="torch CPU threads (default: torch's choice). On a machine shared with other jobs, 1 (or "
+                        "OMP_WAIT_POLICY=PASSIVE in the environment) keeps OpenMP from spinning: see docs/serve.md")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,6 +41,10 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{exc}; install the serve extra: pip install 'ganforge[serve]'") from None
     if not 0 < args.port < 65536:
         raise ValueError(f"--port must be in [1, 65535], got {args.port}")
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
     hosts = tuple(dict.fromkeys(["127.0.0.1", "localhost", "::1", args.host.strip("[]")]))
     app = create_app(args.network, device=args.device, allowed_hosts=hosts)
     entries = app.state.server.catalog.entries()

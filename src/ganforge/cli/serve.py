@@ -15,6 +15,7 @@ examples:
 from __future__ import annotations
 
 import argparse
+import os
 
 import torch
 
@@ -49,5 +50,8 @@ def run(args: argparse.Namespace) -> int:
     app = create_app(args.network, device=args.device, allowed_hosts=hosts)
     entries = app.state.server.catalog.entries()
     print(f"serving {len(entries)} network(s) under {args.network} at http://{args.host}:{args.port}/ (Ctrl-C stops)")
+    if torch.device(args.device).type == "cpu" and "OMP_WAIT_POLICY" not in os.environ and args.threads is None:
+        print("tip: on a CPU shared with other jobs, start with OMP_WAIT_POLICY=PASSIVE (or --threads 1): "
+              "several times faster images there (docs/serve.md, Responsiveness)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

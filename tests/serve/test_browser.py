@@ -149,3 +149,33 @@ def test_page_seed_psi_mixing_projection_and_sefa(live, page, tmp_path):
     assert np.array_equal(moved, fetch(base, url)) and not np.array_equal(moved, projected)
     snap(page, "5-sefa-slider")
     assert page.inner_text("#error") == ""
+
+
+def test_page_interpolation_clusters_downloads_and_a_network_without_w(live, page):
+    base, app = live
+    page.goto(base + "/")
+    rendered(page, "main-img", "seed=0")
+    _, middle = rendered(page, "interp-img", "t=0.5")
+    set_value(page, "#interp-t", "0")  # drag the scrubber to the first seed
+    url, start = rendered(page, "interp-img", "t=0&")
+    assert not np.array_equal(start, middle) and np.array_equal(start, fetch(base, url))
+    network = page.eval_on_selector("#network", "el => el.value")
+    _, net = app.state.server.catalog.open(network)
+    assert np.array_equal(start, net.generate([1])[0].numpy())  # t=0 is seed "from" (1)
+
+    if page.query_selector("#cluster-0") is not None:  # the served run has W clusters
+        page.click("#cluster-0")
+        url, cluster = rendered(page, "main-img", "source=cluster")
+        assert np.array_equal(cluster, fetch(base, url))
+    with urllib.request.urlopen(base + page.get_attribute("#download-latent", "href")) as r:
+        latent = np.load(io.BytesIO(r.read()))
+    assert latent["w"].shape == (1, net.G.num_ws, net.G.w_dim)
+
+    options = page.eval_on_selector_all("#network option", "els => els.map(e => [e.value, e.textContent])")
+    no_w = [value for value, label in options if "dcgan" in label]
+    if no_w:  # switch to a network without W space: the W-only sections grey out, seeds still render
+        page.select_option("#network", no_w[0])
+        url, img = rendered(page, "main-img", f"network={no_w[0]}")
+        assert np.array_equal(img, fetch(base, url))
+        assert page.eval_on_selector("section.needs-w", "el => el.classList.contains('disabled')")
+    assert page.inner_text("#error") == ""

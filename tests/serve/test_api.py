@@ -3,6 +3,7 @@ equal what the library (and so the CLI) makes for the same settings."""
 
 import io
 import json
+import time
 
 import numpy as np
 import pytest
@@ -146,3 +147,38 @@ def test_conditional_network_needs_and_uses_a_class(tmp_path):
         assert "classes 0 to 2" in client.get(f"/api/image?network={entry['id']}&seed=1&class=3").json()["error"]
         r = client.get(f"/api/image?network={entry['id']}&seed=1&class=1&method=ganspace&amounts=1")
         assert r.status_code == 200
+
+
+def test_a_stylegan1_network_serves_mixing_directions_and_projection(tmp_path):
+    import warnings
+
+    from ganforge.models import build_generator, model_config
+    from ganforge.serve import create_app
+    from ganforge.train.checkpoint import save_checkpoint
+
+    cfg = model_config("stylegan1", img_resolution=8, z_dim=8, w_dim=8, mapping_layers=1, channel_base=64, channel_max=8)
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path / "sg1.safetensors", modules={"G": build_generator(cfg)}, optimizers={},
+                    config={"model": cfg.to_dict()}, state={})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+    with TestClient(create_app(tmp_path), base_url="http://127.0.0.1:7860") as client:
+        (entry,) = client.get("/api/networks").json()
+        k = entry["id"]
+        assert client.get(f"/api/networks/{k}").json()["num_ws"] == 4
+        assert decode_png(client.get(f"/api/mix?network={k}&rows=1,2&cols=3&styles=coarse").content).shape == (24, 16, 3)
+        d = client.get(f"/api/directions?network={k}&method=sefa&layers=all&num=2").json()
+        assert d["layers"] == [0, 1, 2, 3] and len(d["values"]) == 2
+        still = client.get(f"/api/image?network={k}&seed=3").content
+        moved = client.get(f"/api/image?network={k}&seed=3&method=sefa&layers=all&num=2&amounts=0,3").content
+        assert decode_png(moved).shape == (8, 8, 3) and moved != still
+        r = client.post("/api/project", data={"network": k, "space": "w+", "steps": "3"},
+                        files={"image": ("t.png", png_bytes(np.zeros((8, 8, 3), dtype=np.uint8)), "image/png")})
+        assert r.status_code == 202
+        for _ in range(600):
+            state = client.get(f"/api/project/{r.json()['id']}").json()
+            if state["status"] in ("done", "error"):
+                break
+            time.sleep(0.05)
+        assert state["status"] == "done" and state["step"] == 3

@@ -1,7 +1,6 @@
 """Every endpoint of ``ganforge serve`` on a tiny model: status, content type, size, determinism, and that the images
 equal what the library (and so the CLI) makes for the same settings."""
 
-import io
 import json
 import time
 

@@ -11,6 +11,10 @@ $(VENV)/.installed: pyproject.toml setup.py src/ganforge/_native/sortdiff.c
 	# Pin torch first: an open-ended requirement in a fresh venv pulls several GB of CUDA wheels.
 	$(PIP) install -q torch==$(TORCH_VERSION)
 	$(PIP) install -q -e '.[dev]'
+	# tests/serve/test_browser.py drives Debian's chromium with Playwright: installed where we may (root + apt), else
+	# those tests skip and say why.
+	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -q >/dev/null 2>&1 && \
+		apt-get install -y -q chromium >/dev/null 2>&1; } || echo "no chromium: the browser tests will skip"
 	touch $@
 
 # `make run`: the bundled Noto Emoji set (3786 images, 32x32) -> a dataset zip via the dataset tool ->
@@ -31,6 +35,7 @@ bench: $(VENV)/.installed
 	mkdir -p runs
 	$(PY) benchmarks/bench_generator.py --json runs/bench_generator.json
 	$(PY) benchmarks/bench_train.py --json runs/bench_train.json
+	$(PY) benchmarks/bench_serve.py --json runs/bench_serve.json
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache build

@@ -41,3 +41,22 @@ def test_bench_metrics_swd_record():
     record = bench_metrics.bench_swd(num_images=16, res=16, repeats=1)
     assert record["sorter"] in ("native", "numpy")
     assert set(record["values"]) == {"SWDx1e3_16", "SWDx1e3_avg"}
+
+
+def test_bench_serve_times_http_round_trips(tmp_path):
+    pytest.importorskip("uvicorn", reason="the serve extra is not installed")
+    import http.client
+
+    import bench_serve
+
+    _, model = bench_serve.write_network(tmp_path, 16)
+    assert (model["channel_base"], model["channel_max"], model["w_dim"]) == (4096, 128, 128)  # the --cfg cpu G
+    server, port, net = bench_serve.start_server(tmp_path)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        times = bench_serve.time_requests(conn, [f"/api/image?network={net}&seed=1&psi={p}" for p in (0.5, 0.7)])
+        conn.close()
+    finally:
+        server.should_exit = True
+    assert len(times) == 2 and all(t > 0 for t in times)
+    assert set(bench_serve.summary(times)) == {"median_ms", "p90_ms", "min_ms", "n"}

@@ -99,3 +99,18 @@ def test_pivotal_tuning_improves_the_fit_and_keeps_G(G):
     assert err_tuned < 0.5 * err_orig
     assert all(torch.equal(a, b) for a, b in zip(before, G.parameters()))
     assert not any(p.requires_grad for p in G_tuned.parameters())
+
+
+def test_callback_sees_every_step_and_can_stop_the_projection(G):
+    target = torch.zeros(1, 3, 16, 16, dtype=torch.uint8)
+    seen = []
+    res = project(G, target, steps=6, num_w_samples=100, callback=lambda step, d: seen.append((step, d.clone())))
+    assert [s for s, _ in seen] == list(range(6))
+    assert torch.equal(torch.stack([d for _, d in seen]), res.distances)
+
+    def stop(step, d):
+        if step == 2:
+            raise RuntimeError("cancelled")
+
+    with pytest.raises(RuntimeError, match="cancelled"):
+        project(G, target, steps=6, num_w_samples=100, callback=stop)

@@ -32,8 +32,10 @@ SUBCOMMANDS = {
     "project": "ganforge.cli.project",
     "detect": "ganforge.cli.detect",
     "clusters": "ganforge.cli.clusters",
+    "directions": "ganforge.cli.directions",
     "activations": "ganforge.cli.activations",
     "metrics": "ganforge.cli.metrics",
+    "serve": "ganforge.cli.serve",
 }
 
 

@@ -1,4 +1,4 @@
-"""Exploring a trained generator: style mixing, latent walks, projection (W / W+ / PTI), W clusters,
+"""Exploring a trained generator: style mixing, latent walks, projection (W / W+ / PTI), W clusters, directions,
 activation mosaics and the generated-or-real check (re-exports only)."""
 
 from ganforge.explore.activations import activation_figure, activation_mosaics, capture_block_outputs, feature_mosaic
@@ -11,6 +11,15 @@ from ganforge.explore.clusters import (
     nearest_centroids,
     sample_w_clusters,
     save_centroids,
+)
+from ganforge.explore.directions import (
+    Directions,
+    apply_direction,
+    compute_directions,
+    ganspace,
+    load_directions,
+    save_directions,
+    sefa,
 )
 from ganforge.explore.detect import detect_scores, reconstruction_metrics, roc_auc
 from ganforge.explore.distance import d_feature_distance, lpips_distance, make_distance, weight_free_distance
@@ -29,6 +38,7 @@ __all__ = [
     "activation_figure", "activation_mosaics", "capture_block_outputs", "feature_mosaic", "spike_ratio", "spike_ratios",
     "centroid_truncation", "kmeans", "kmeans_plus_plus", "load_centroids", "nearest_centroids", "sample_w_clusters",
     "save_centroids",
+    "Directions", "apply_direction", "compute_directions", "ganspace", "load_directions", "save_directions", "sefa",
     "detect_scores", "reconstruction_metrics", "roc_auc",
     "d_feature_distance", "lpips_distance", "make_distance", "weight_free_distance",
     "interpolation_frames", "walk_positions", "walk_ws",

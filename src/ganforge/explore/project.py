@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass, field
-from typing import Iterator, Literal
+from typing import Callable, Iterator, Literal
 
 import numpy as np
 import torch
@@ -132,6 +132,7 @@ def project(
     seed: int = 0,
     record_every: int = 0,
     progress: bool = False,
+    callback: Callable[[int, torch.Tensor], None] | None = None,
 ) -> ProjectionResult:
     """Project ``N`` target images into G's latent space, all at once (each target has its own latent).
 
@@ -155,6 +156,8 @@ def project(
         seed: Seeds the W samples, the initial noise maps and the w noise.
         record_every: Keep a uint8 snapshot every this many steps (0 = none).
         progress: Show a tqdm bar.
+        callback: Called after every step with ``(step, distances [N])`` (live progress, e.g. ``ganforge serve``);
+            an exception it raises stops the projection.
 
     Returns:
         A :class:`ProjectionResult`.
@@ -174,7 +177,7 @@ def project(
     if space == "z":
         return _project_z(G, target, distance, steps=steps, initial_lr=initial_lr, lr_rampdown=lr_rampdown,
                           lr_rampup=lr_rampup, initial_noise_factor=initial_noise_factor, noise_ramp=noise_ramp,
-                          c=c, gen=gen, record_every=record_every, progress=progress)
+                          c=c, gen=gen, record_every=record_every, progress=progress, callback=callback)
     require_mapping(G, "projection into W (use --space z)")
     with frozen(G):
         w_mean, w_std = w_stats(G, num_w_samples, seed=seed, c=c)
@@ -206,6 +209,8 @@ def project(
             history.append(dist.detach().cpu())
             if record_every and step % record_every == 0:
                 frames.append(to_uint8(img))
+            if callback is not None:
+                callback(step, history[-1])
         ws = w_opt.detach().expand(n, G.num_ws, -1).clone()
         final_maps = {k: v.detach() for k, v in maps.items()} if maps else None
         with torch.no_grad(), use_noise_maps(G, final_maps):
@@ -216,7 +221,7 @@ def project(
 
 
 def _project_z(G, target, distance, *, steps, initial_lr, lr_rampdown, lr_rampup, initial_noise_factor, noise_ramp,
-               c, gen, record_every, progress) -> ProjectionResult:
+               c, gen, record_every, progress, callback) -> ProjectionResult:
     """:func:`project` in z: Adam on ``z [N, z_dim]`` from 0 (the prior's mode), with decaying exploration noise of
     ``initial_noise_factor`` prior standard deviations (1 per dimension)."""
     n, device = target.shape[0], target.device
@@ -238,6 +243,8 @@ def _project_z(G, target, distance, *, steps, initial_lr, lr_rampdown, lr_rampup
             history.append(dist.detach().cpu())
             if record_every and step % record_every == 0:
                 frames.append(to_uint8(img))
+            if callback is not None:
+                callback(step, history[-1])
         with torch.no_grad():
             images = G(z, labels, noise_mode="const")
     if record_every:

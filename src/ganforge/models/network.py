@@ -72,6 +72,14 @@ class GeneratorNetwork(Network):
     def capabilities(self) -> GeneratorCaps:
         return GeneratorCaps()
 
+    def style_weights(self) -> list[tuple[int, torch.Tensor]]:
+        """The affine maps from w to the styles that modulate the feature maps: ``(ws index, weight [S, w_dim])``
+        each, with the weight as applied (equalized-lr gain included). ``[]`` for a generator without styles.
+
+        Closed-form direction finding (SeFa, :mod:`ganforge.explore.directions`) reads them.
+        """
+        return []
+
 
 def generator_caps(G: torch.nn.Module) -> GeneratorCaps:
     """``G.capabilities``; a generator that declares nothing (any callable ``G(z, c) -> img``) has none of them."""

@@ -57,6 +57,16 @@ class Generator(GeneratorNetwork, Growable):
         return GeneratorCaps(has_mapping=True, has_noise=True, has_w_avg=self.mapping.w_avg_beta is not None,
                              num_ws=self.num_ws, w_dim=self.w_dim)
 
+    def style_weights(self) -> list[tuple[int, torch.Tensor]]:
+        """AdaIN's affine weights, scale and bias stacked: ``(ws index, [2 C, w_dim])``, two per block."""
+        out = []
+        for i, res in enumerate(self.synthesis.block_resolutions):
+            block = getattr(self.synthesis, f"b{res}")
+            for j, layer in enumerate((block.conv0, block.conv1)):
+                fcs = (layer.style_scale, layer.style_bias)
+                out.append((2 * i + j, torch.cat([fc.weight * fc.weight_gain for fc in fcs])))
+        return out
+
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1.0,
                 truncation_cutoff: int | None = None, noise_mode: str = "random", update_emas: bool = False,
                 **synthesis_kwargs) -> torch.Tensor:

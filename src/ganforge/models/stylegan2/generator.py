@@ -77,6 +77,18 @@ class Generator(GeneratorNetwork):
         return GeneratorCaps(has_mapping=True, has_noise=True, has_w_avg=self.mapping.w_avg_beta is not None,
                              num_ws=self.num_ws, w_dim=self.w_dim)
 
+    def style_weights(self) -> list[tuple[int, torch.Tensor]]:
+        """The modulated convolutions' affine weights ``(ws index, [C_in, w_dim])``. The ToRGB affines are left out,
+        as SeFa (Shen & Zhou 2021) does for StyleGAN2: they set colours, not the layer's features."""
+        out, w_idx = [], 0
+        for res in self.synthesis.block_resolutions:
+            block = getattr(self.synthesis, f"b{res}")
+            convs = [block.conv0] if block.num_conv == 2 else []
+            for i, layer in enumerate(convs + [block.conv1]):
+                out.append((w_idx + i, layer.affine.weight * layer.affine.weight_gain))
+            w_idx += block.num_conv
+        return out
+
     def forward(
         self,
         z: torch.Tensor,

@@ -25,7 +25,7 @@ def test_official_presets():
         else:
             assert blur == []
     cpu = _resolved("stylegan3-cpu")
-    assert cpu.model.arch.cfg == "t" and cpu.run.batch == 16 and cpu.model.arch.channel_max == 64
+    assert cpu.model.arch.cfg == "t" and cpu.run.batch == 16 and cpu.model.arch.channel_max == 32 and cpu.model.arch.num_layers == 8
 
 
 def test_stylegan3_trains_through_train(tmp_path):

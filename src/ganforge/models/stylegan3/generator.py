@@ -47,7 +47,7 @@ class Generator(GeneratorNetwork):
     @property
     def capabilities(self) -> GeneratorCaps:
         return GeneratorCaps(has_mapping=True, has_noise=False, has_w_avg=self.mapping.w_avg_beta is not None,
-                             num_ws=self.num_ws, w_dim=self.w_dim)
+                             has_input_transform=True, num_ws=self.num_ws, w_dim=self.w_dim)
 
     @torch.no_grad()
     def set_transform(self, translate: tuple[float, float] = (0.0, 0.0), rotate_deg: float = 0.0) -> None:

@@ -6,7 +6,7 @@ path length, no style mixing), mapping depth 2, ``--cbase 32768 --cmax 512`` (co
 R the images D sees blurred with a Gaussian whose sigma fades linearly from 10 px to 0 over the first
 ``batch * 200 / 32`` kimg. The official script has no default gamma; its guide scales it with the square of the
 resolution (0.5 at 128 px, 2 at 256, 8 at 512, 32 at 1024), so these presets take 2 (256 px): pass ``--gamma``
-for other sizes. ``stylegan3-cpu`` is ours: config T at a CPU width (see docs/stylegan3.md).
+for other sizes. ``stylegan3-cpu`` is ours: config T with 8 layers at a CPU width (see docs/stylegan3.md).
 """
 
 from __future__ import annotations
@@ -38,5 +38,6 @@ PRESETS.register("stylegan3-r", stylegan3_preset(
     description="StyleGAN3-R, the official settings (blur of D's images fading over 200 kimg; gamma as -t)"))
 PRESETS.register("stylegan3-cpu", stylegan3_preset(
     "t", batch=16, r1_gamma=0.05, kimg=20.0, hints={"z_dim": 128, "w_dim": 128, "mapping_layers": 2,
-                                                     "channel_base": 2048, "channel_max": 64, "mbstd_group_size": 4},
-    description="StyleGAN3-T on a laptop CPU at 32 px: channels 32-64, z/w 128, gamma 0.05"))
+                                                     "channel_base": 1024, "channel_max": 32, "num_layers": 8,
+                                                     "mbstd_group_size": 4},
+    description="StyleGAN3-T on a CPU at 32 px: 8 layers of 16-32 channels, z/w 128, gamma 0.05"))

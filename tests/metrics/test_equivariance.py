@@ -59,7 +59,7 @@ class HandBuiltG(GeneratorNetwork):
         self.synthesis.transform.copy_(user_transform(translate, rotate_deg))
 
 
-@pytest.mark.parametrize("kind,floor", [("eqt_int", 100.0), ("eqt_frac", 60.0), ("eqr", 45.0)])  # measured 155, 101, 62
+@pytest.mark.parametrize("kind,floor", [("eqt_int", 100.0), ("eqt_frac", 60.0), ("eqr", 45.0)])  # measured 155, 95, 62
 def test_equivariant_map_scores_high_and_pixel_bound_maps_low(kind, floor):
     good = equivariance_psnr(HandBuiltG("equivariant"), kind, 8, batch_size=4)
     sticky = equivariance_psnr(HandBuiltG("sticky"), kind, 8, batch_size=4)  # content moves, a texture stays

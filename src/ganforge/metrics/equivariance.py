@@ -34,7 +34,8 @@ EQ_KINDS = ("eqt_int", "eqt_frac", "eqr")
 TRANSLATE_MAX = 0.125
 """Largest translation per axis, as a fraction of the image size."""
 SINC_RADIUS = 8
-"""Taps on each side of the windowed-sinc interpolator for fractional translations."""
+"""Taps on each side of the windowed-sinc interpolator for fractional translations (at most ``size / 8``, so that
+small images keep valid pixels)."""
 
 
 def psnr_db(sq_err_sum: float, count: float, peak: float = 2.0) -> float:
@@ -63,7 +64,7 @@ def translate_images(img: torch.Tensor, shift_px: torch.Tensor, integer: bool) -
     Returns ``(moved [N, C, H, W], mask [N, 1, H, W])``; whole shifts copy pixels, fractional ones interpolate.
     """
     N, C, H, W = img.shape
-    radius = 0 if integer else SINC_RADIUS
+    radius = 0 if integer else max(1, min(SINC_RADIUS, min(H, W) // 8))
     Ax, mx = _interp_matrix(shift_px[:, 0], W, radius)
     Ay, my = _interp_matrix(shift_px[:, 1], H, radius)
     moved = torch.einsum("nyk,nckl,nxl->ncyx", Ay.to(img.dtype), img, Ax.to(img.dtype))
@@ -147,4 +148,6 @@ def equivariance_psnr(G: torch.nn.Module, kind: str, num_samples: int, *, batch_
             count += torch.cat(mask).double().sum().item() * img.shape[1]
     finally:
         G.set_transform((0.0, 0.0), 0.0)
+    if count == 0:
+        raise ValueError(f"{kind}: no pixel of the {res}x{res} images stays valid under the transforms")
     return psnr_db(err, count)

@@ -62,3 +62,19 @@ def test_bad_arguments_fail_in_one_line():
         design_lowpass_filter(12, 9.0, 2.0, 16.0)
     with pytest.raises(ValueError, match="width must be > 0"):
         design_lowpass_filter(12, 4.0, 0.0, 16.0)
+
+
+def test_designs_match_scipy():
+    """The separable design is scipy.signal.firwin(numtaps, cutoff, width=width, fs=fs) (Kaiser window), the radial
+    one the windowed jinc with scipy's Bessel J1."""
+    signal = pytest.importorskip("scipy.signal")
+    special = pytest.importorskip("scipy.special")
+    for numtaps, cutoff, width, fs in ((12, 2.0, 2.3, 32.0), (24, 6.0, 4.0, 64.0), (12, 8.0, 5.3, 32.0)):
+        want = signal.firwin(numtaps, cutoff, width=width, fs=fs)
+        assert np.abs(design_lowpass_filter(numtaps, cutoff, width, fs).numpy() - want).max() < 1e-7
+    x = (np.arange(12) - 5.5) / 32.0
+    r = np.hypot(x[None, :], x[:, None])
+    w = signal.get_window(("kaiser", kaiser_beta(kaiser_attenuation(12, 4.0 / 16))), 12, fftbins=False)
+    want = special.j1(2 * math.pi * 4.0 * r) / (math.pi * r) * np.outer(w, w)
+    got = design_lowpass_filter(12, 4.0, 4.0, 32.0, radial=True).numpy()
+    assert np.abs(got - want / want.sum()).max() < 1e-7

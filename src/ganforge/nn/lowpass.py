@@ -51,10 +51,9 @@ def kaiser_window(numtaps: int, beta: float) -> np.ndarray:
 
 def _jinc(r: np.ndarray, cutoff: float) -> np.ndarray:
     """``J1(2 pi f_c r) / (pi r)``, the 2-D ideal low-pass of radius ``f_c``; ``f_c`` at ``r = 0`` (its limit)."""
-    import scipy.special  # noqa: PLC0415  (only radial designs need Bessel functions)
-
+    j1 = torch.special.bessel_j1(torch.from_numpy(2 * math.pi * cutoff * r)).numpy()  # float64, no scipy needed
     with np.errstate(divide="ignore", invalid="ignore"):
-        h = scipy.special.j1(2 * math.pi * cutoff * r) / (math.pi * r)
+        h = j1 / (math.pi * r)
     return np.where(r == 0, cutoff, h)
 
 

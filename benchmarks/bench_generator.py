@@ -85,7 +85,8 @@ def malloc_settings(choice: str) -> Iterator[tuple[str, bool]]:
         yield label, keep_freed_memory(force=True) if label == "on" else False
 
 
-def time_generator(G: torch.nn.Module, batch: int, repeats: int, warmup: int, fused: bool | None, device: torch.device) -> list[float]:
+def time_generator(G: torch.nn.Module, batch: int, repeats: int, warmup: int, fused: bool | None,
+                   device: torch.device) -> list[float]:
     """Seconds per batch for ``repeats`` timed runs."""
     z = torch.randn([batch, G.z_dim], generator=torch.Generator().manual_seed(0)).to(device)
     times = []

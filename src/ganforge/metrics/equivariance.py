@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from ganforge.models.network import generator_caps
 from ganforge.nn.filtered_lrelu import resample_separable
-from ganforge.nn.lowpass import design_lowpass_filter, kaiser_window
+from ganforge.nn.lowpass import design_lowpass_filter
 
 __all__ = ["EQ_KINDS", "equivariance_psnr", "translate_images", "rotate_images", "psnr_db"]
 

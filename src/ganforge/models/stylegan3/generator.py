@@ -25,12 +25,18 @@ class Generator(GeneratorNetwork):
         mapping_layers: Mapping-network depth.
         mapping_lr_multiplier: Its learning-rate multiplier.
         w_avg_beta: Decay of ``w_avg`` (``None``: not tracked).
-        **synthesis_kwargs: Typed arguments of :class:`SynthesisNetwork` (``channel_base``, ``conv_kernel``, ...).
+        channel_base, channel_max, num_layers, num_critical, first_cutoff, first_stopband, last_stopband_rel,
+        margin_size, output_scale, conv_kernel, filter_size, lrelu_upsampling, use_radial_filters, conv_clamp,
+        magnitude_ema_beta: The synthesis network's (see :class:`SynthesisNetwork`).
     """
 
     def __init__(self, z_dim: int = 512, c_dim: int = 0, w_dim: int = 512, img_resolution: int = 256,
                  img_channels: int = 3, mapping_layers: int = 2, mapping_lr_multiplier: float = 0.01,
-                 w_avg_beta: float | None = 0.998, **synthesis_kwargs):
+                 w_avg_beta: float | None = 0.998, channel_base: int = 32768, channel_max: int = 512,
+                 num_layers: int = 14, num_critical: int = 2, first_cutoff: float = 2.0,
+                 first_stopband: float = 2 ** 2.1, last_stopband_rel: float = 2 ** 0.3, margin_size: int = 10,
+                 output_scale: float = 0.25, conv_kernel: int = 3, filter_size: int = 6, lrelu_upsampling: int = 2,
+                 use_radial_filters: bool = False, conv_clamp: float | None = 256.0, magnitude_ema_beta: float = 0.999):
         super().__init__()
         check_non_negative("z_dim", z_dim)
         check_non_negative("c_dim", c_dim)
@@ -39,7 +45,12 @@ class Generator(GeneratorNetwork):
         self.w_dim = w_dim
         self.img_resolution = img_resolution
         self.img_channels = img_channels
-        self.synthesis = SynthesisNetwork(w_dim, img_resolution, img_channels, **synthesis_kwargs)
+        self.synthesis = SynthesisNetwork(
+            w_dim, img_resolution, img_channels, channel_base=channel_base, channel_max=channel_max,
+            num_layers=num_layers, num_critical=num_critical, first_cutoff=first_cutoff, first_stopband=first_stopband,
+            last_stopband_rel=last_stopband_rel, margin_size=margin_size, output_scale=output_scale,
+            conv_kernel=conv_kernel, filter_size=filter_size, lrelu_upsampling=lrelu_upsampling,
+            use_radial_filters=use_radial_filters, conv_clamp=conv_clamp, magnitude_ema_beta=magnitude_ema_beta)
         self.num_ws = self.synthesis.num_ws
         self.mapping = MappingNetwork(z_dim, c_dim, w_dim, num_ws=self.num_ws, num_layers=mapping_layers,
                                       lr_multiplier=mapping_lr_multiplier, w_avg_beta=w_avg_beta)

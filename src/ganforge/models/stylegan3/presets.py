@@ -40,4 +40,4 @@ PRESETS.register("stylegan3-cpu", stylegan3_preset(
     "t", batch=16, r1_gamma=0.05, kimg=20.0, hints={"z_dim": 128, "w_dim": 128, "mapping_layers": 2,
                                                      "channel_base": 1024, "channel_max": 32, "num_layers": 8,
                                                      "mbstd_group_size": 4},
-    description="StyleGAN3-T on a CPU at 32 px: 8 layers of 16-32 channels, z/w 128, gamma 0.05"))
+    description="StyleGAN3-T on a CPU at 32 px: 8 layers of 32 channels, z/w 128, gamma 0.05"))

@@ -29,6 +29,8 @@ def test_official_presets():
 
 
 def test_stylegan3_trains_through_train(tmp_path):
+    import json
+
     from ganforge.inference import open_networks
     from ganforge.train.loop import train
     from tests.train.test_loop import make_folder_dataset, tiny_config
@@ -37,8 +39,12 @@ def test_stylegan3_trains_through_train(tmp_path):
     data = make_folder_dataset(tmp_path / "data")
     model = {"name": "stylegan3", "cfg": "r", "img_resolution": 16, "z_dim": 16, "w_dim": 16, "channel_base": 256,
              "channel_max": 16, "num_layers": 4, "mbstd_group_size": 2}
-    cfg = tiny_config(data, tmp_path / "runs", model=model, num_threads=1, pl_interval=None, style_mixing_prob=0.0)
+    cfg = tiny_config(data, tmp_path / "runs", model=model, num_threads=1, pl_interval=None, style_mixing_prob=0.0,
+                      metrics=("eqt4_int", "eqr4"), metric_ticks=1)
     result = train(cfg)
+    for name in ("eqt4_int", "eqr4"):  # equivariance during training, on G_ema, every tick
+        records = [json.loads(x) for x in (result.run_dir / f"metric-{name}.jsonl").read_text().splitlines()]
+        assert len(records) == 2 and all(r["results"][name] > 10 for r in records)
     net = open_networks(result.last_checkpoint)
     G = net.G
     assert type(G).__module__.startswith("ganforge.models.stylegan3")

@@ -45,3 +45,12 @@ def test_translate_errors_are_one_line(tmp_path, capsys):
     assert main(["generate", "--network", str(sg2), "--rotate", "10", "--outdir", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "need a generator with a movable input (stylegan3); the stylegan2" in err
+
+
+def test_interpolation_walk_of_a_stylegan3_network(tmp_path, capsys):
+    ckpt = _sg3_checkpoint(tmp_path)
+    out = tmp_path / "walk.gif"
+    assert main(["interpolate", "--network", str(ckpt), "--seeds", "0,1", "--frames", "3", "--out", str(out),
+                 "--device", "cpu"]) == 0
+    frames = Image.open(out)
+    assert frames.n_frames == 4 and frames.size == (64, 64)  # 16 px, scaled up 4x by default

@@ -1,5 +1,6 @@
 """StyleGAN3's presets resolve to the official settings, and the family trains through ``train()``."""
 
+import pytest
 import torch
 
 from ganforge.train.presets import preset_config, resolve_config
@@ -15,6 +16,7 @@ def test_official_presets():
         arch = cfg.model.arch
         assert (cfg.model.family, cfg.model.d, arch.cfg, arch.mapping_layers) == ("stylegan3", "stylegan3", cfg_name, 2)
         assert (arch.channel_base, arch.channel_max, arch.z_dim) == (32768, 512, 512)
+        assert arch.magnitude_ema_beta == pytest.approx(0.5 ** (32 / 40_000))  # 20k-image half-life, 2 updates/step
         assert [(r.name, r.weight) for r in cfg.loss.regs] == [("r1", 2.0)]  # no path length
         assert cfg.loss.style_mixing_prob == 0.0
         assert (cfg.optim.G.lr, cfg.optim.D.lr, cfg.optim.G.betas) == (0.0025, 0.002, (0.0, 0.99))

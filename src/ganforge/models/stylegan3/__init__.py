@@ -34,7 +34,7 @@ def build_discriminator(cfg: StyleGAN3Config) -> Discriminator:
 
 
 OVERRIDE_KEYS = ("cfg", "z_dim", "w_dim", "mapping_layers", "channel_base", "channel_max", "mbstd_group_size",
-                 "num_layers")
+                 "num_layers", "magnitude_ema_beta")
 
 
 def defaults(ctx: FamilyContext, overrides: dict) -> StyleGAN3Config:

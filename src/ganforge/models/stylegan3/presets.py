@@ -24,7 +24,12 @@ def stylegan3_preset(cfg: str, *, batch: int, r1_gamma: float, kimg: float, hint
     if blur_sigma > 0:
         values["schedules"] = [{"target": "blur_sigma", "kind": "linear", "start": blur_sigma, "end": 0.0,
                                 "ramp_kimg": batch * 200 / 32}]
-    return Preset(values=values, model_hints={"cfg": cfg, **hints}, description=description)
+    # The official script tracks each layer's input magnitude once per D step with beta 0.5 ** (batch / 20k): a
+    # half-life of 20k images. ganforge's layers track it on every training-mode forward, G's and D's phase: twice
+    # per minibatch, hence 40k for the same half-life in images.
+    magnitude_ema_beta = 0.5 ** (batch / 40_000)
+    return Preset(values=values, model_hints={"cfg": cfg, "magnitude_ema_beta": magnitude_ema_beta, **hints},
+                  description=description)
 
 
 _OFFICIAL = {"z_dim": 512, "w_dim": 512, "mapping_layers": 2, "channel_base": 32768, "channel_max": 512,

@@ -32,7 +32,9 @@ def test_bench_generator_times_a_batch():
     G = Generator(z_dim=8, w_dim=8, img_resolution=8, mapping_layers=1, channel_base=64, channel_max=8).eval()
     times = bench_generator.time_generator(G, batch=2, repeats=2, warmup=1, fused=None, device=torch.device("cpu"))
     assert len(times) == 2 and all(t > 0 for t in times)
-    assert set(bench_generator.CONFIGS) == set(bench_generator.TARGET_IMG_S)
+    assert set(bench_generator.CONFIGS) | set(bench_generator.SG3_CONFIGS) == set(bench_generator.TARGET_IMG_S)
+    sg3 = bench_generator.build("sg3-r-32")
+    assert type(sg3).__module__ == "ganforge.models.stylegan3.generator" and sg3.synthesis.layer_names[-1] == "L14_32_3"
 
 
 def test_bench_metrics_swd_record():

@@ -18,6 +18,8 @@ from tests.train.test_loop import make_folder_dataset
 
 TINY = {"stylegan2": dict(z_dim=8, w_dim=8, mapping_layers=1, channel_base=64, channel_max=8, mbstd_group_size=2),
         "dcgan": dict(z_dim=8, channel_base=64, channel_max=8),
+        "stylegan3": dict(z_dim=8, w_dim=8, mapping_layers=1, channel_base=64, channel_max=8, mbstd_group_size=2,
+                          num_layers=4),
         "r3gan": dict(z_dim=8, channel_base=64, channel_max=8, group_size=8, embed_dim=8, blocks_per_stage=1)}
 
 
@@ -78,7 +80,7 @@ def test_every_model_trains_with_every_loss(name, loss):
     d_main = "Dboth" if loss == "wgan-gp" else "Dmain"  # WGAN-GP's penalty runs with the main loss
     if name == "stylegan2":
         assert phases == {"Gmain", "Greg", d_main, "Dreg"} and objective.style_mixing_prob > 0
-    elif name == "stylegan1":  # a mapping network but no path length by default: style mixing, one G phase
+    elif name in ("stylegan1", "stylegan3"):  # a mapping network but no path length by default: style mixing, one G phase
         assert phases == {"Gboth", d_main, "Dreg"} and objective.style_mixing_prob > 0
     else:  # no mapping network: no path length, no style mixing
         assert phases == {"Gboth", d_main, "Dreg"} and objective.style_mixing_prob == 0

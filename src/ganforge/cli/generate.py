@@ -14,6 +14,9 @@ examples:
   # multi-modal truncation toward the nearest W-cluster centroid (from `ganforge clusters`)
   ganforge generate --network runs/00003-emoji-32-stylegan2 --seeds 0-63 --trunc 0.5 --trunc-mode centroid --centroids out/clusters/centroids.npz --grid
 
+  # StyleGAN3: move the content a quarter of the image right and rotate it by 30 degrees
+  ganforge generate --network runs/00005-emoji-32-stylegan3-cpu --seeds 0-7 --translate 0.25,0 --rotate 30 --grid
+
   # render the latents found by `ganforge project`
   ganforge generate --network runs/00003-emoji-32-stylegan2 --projected-w out/proj/projected_w.npz
 """
@@ -28,6 +31,7 @@ import torch
 
 from ganforge.inference.generate import generate_images
 from ganforge.inference.loaded import load
+from ganforge.inference.transform import parse_translate, set_input_transform
 from ganforge.utils.images import make_grid, save_png, to_uint8
 from ganforge.utils.seeds import parse_seeds
 
@@ -55,6 +59,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--centroids", default=None, metavar="FILE", help="centroids.npz from `ganforge clusters`")
     p.add_argument("--projected-w", default=None, metavar="FILE",
                    help="render the latents of projected_w.npz (from `ganforge project`) instead of --seeds")
+    p.add_argument("--translate", default=None, metavar="X,Y",
+                   help="StyleGAN3: move the content by X,Y image widths (x right, y down)")
+    p.add_argument("--rotate", type=float, default=None, metavar="DEG", help="StyleGAN3: rotate the content by DEG degrees")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
                    help="torch device (default: %(default)s)")
 
@@ -62,7 +69,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     seeds = parse_seeds(args.seeds)
     t0 = time.perf_counter()
+    translate = parse_translate(args.translate) if args.translate is not None else (0.0, 0.0)
     net = load(args.network, device=args.device)
+    if args.translate is not None or args.rotate is not None:
+        set_input_transform(net.G, translate, args.rotate or 0.0)
     if args.projected_w is not None:  # one image per projected latent, named projNNNN.png
         from ganforge.explore.npz import render_projected_w
 

@@ -8,7 +8,7 @@ objects, the layout of ``Generator._init_kwargs`` and identifiers in the ``modul
 * stylegan3 ``training/networks_stylegan2.py``: same state dicts, flat G kwargs (``channel_base`` at top level,
   ``fused_modconv_default``);
 * stylegan3 ``training/networks_stylegan3.py`` (StyleGAN3-T/R): a ``SynthesisInput`` and ``L{i}_{size}_{ch}``
-  layers; recognised, not converted.
+  layers; converted by :mod:`ganforge.compat.official_sg3`.
 
 Hyper-parameters come from the constructor kwargs, then from the attributes the official objects keep
 (``w_avg_beta``, ``conv_clamp``, ``use_fp16``, mbstd ``group_size`` ...), then from the official defaults.

@@ -2,9 +2,9 @@
 
 ``import_official_pkl(path)`` reads the file with :mod:`ganforge.compat.unpickler` (an allow-list of inert
 stand-ins: nothing from the file is imported or executed), recognises which official code wrote it
-(:mod:`ganforge.compat.official_kwargs`), rebuilds the matching ganforge ``StyleGAN2Config`` from the
-networks' constructor kwargs, and flattens each network (G, D, G_ema) into a state dict exactly as
-``module.state_dict()`` would (REFERENCE Part 1, section 4.4), cast to fp32. The augment pipe's settings and
+(:mod:`ganforge.compat.official_kwargs`), rebuilds the matching ganforge ``StyleGAN2Config`` (or, for
+StyleGAN3-T/R networks, ``StyleGAN3Config``: :mod:`ganforge.compat.official_sg3`) from the networks'
+constructor kwargs, and flattens each network (G, D, G_ema) into a state dict exactly as ``module.state_dict()`` would (REFERENCE Part 1, section 4.4), cast to fp32. The augment pipe's settings and
 ``p``, and ``training_set_kwargs``, are kept as JSON-able data in ``NetworkData.metadata``.
 """
 
@@ -21,6 +21,7 @@ import torch
 
 from ganforge.compat.base import BUILDERS, NetworkData
 from ganforge.compat.official_kwargs import SOURCE_SG3_STYLEGAN3, detect_source, stylegan2_config
+from ganforge.compat.official_sg3 import stylegan3_config
 from ganforge.compat.storage_blob import short_repr
 from ganforge.compat.unpickler import DEFAULT_MAX_BYTES, NDArrayStub, PersistentStub, load_restricted
 from ganforge.config import Config
@@ -158,22 +159,23 @@ def _check_layout(config: Config, name: str, state_dict: dict[str, torch.Tensor]
 
 
 def import_official_pkl(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> NetworkData:
-    """Read an official StyleGAN2-ADA / StyleGAN3 (StyleGAN2 networks) pickle without executing anything in it.
+    """Read an official StyleGAN2-ADA / StyleGAN3 (StyleGAN2 or T/R networks) pickle without executing anything in it.
 
     Args:
         path: A ``network-snapshot-*.pkl`` or pretrained ``.pkl`` (only ``G_ema`` is enough).
         max_bytes: Cap on the file size, the total tensor storage bytes and the total tensor bytes.
 
     Returns:
-        :class:`NetworkData`: the networks as ganforge state dicts (fp32), their ``StyleGAN2Config``, the source
-        code that wrote the file (``"stylegan2-ada-pytorch"`` or ``"stylegan3/networks_stylegan2"``) and, in
+        :class:`NetworkData`: the networks as ganforge state dicts (fp32), their ``StyleGAN2Config`` or
+        ``StyleGAN3Config``, the source code that wrote the file (``"stylegan2-ada-pytorch"``,
+        ``"stylegan3/networks_stylegan2"`` or ``"stylegan3/networks_stylegan3"``) and, in
         ``metadata``:
         ``training_set_kwargs``, ``augment_pipe`` (``init_kwargs`` and ``p``), every network's ``init_kwargs``
         and ``module_src_sha256``, and ``skipped`` (a network that could not be converted, with the reason).
 
     Raises:
         ValueError: naming the file: not a pickle, truncated, refused globals (possibly malicious), too large,
-            StyleGAN3 (T/R) networks, or options ganforge's StyleGAN2 does not implement.
+            or options ganforge's StyleGAN2 / StyleGAN3 do not implement.
     """
     path = Path(path)
     data = load_restricted(path, max_bytes=max_bytes)
@@ -202,14 +204,17 @@ def _convert(path: Path, data: Any) -> NetworkData:
         raise ValueError(f"{path}: training_set_kwargs is a {type(training_set_kwargs).__name__}, expected a dict")
 
     source = detect_source(stubs[main_name])
-    if source == SOURCE_SG3_STYLEGAN3:
-        raise ValueError(f"StyleGAN3 networks are not supported yet (file {path}: written by stylegan3's "
-                         "training/networks_stylegan3.py; only StyleGAN2 networks can be imported)")
     if stubs[main_name].class_name != "Generator":
         raise ValueError(f"{path}: {main_name} is a {stubs[main_name].class_name!r}, expected a 'Generator'")
-    config, d_problem = stylegan2_config(stubs[main_name], stubs.get("D"), source, str(path))
+
+    def config_of(G: PersistentStub, D: PersistentStub | None) -> tuple[Config, str | None]:
+        if source == SOURCE_SG3_STYLEGAN3:
+            return stylegan3_config(G, D, str(path))
+        return stylegan2_config(G, D, source, str(path))
+
+    config, d_problem = config_of(stubs[main_name], stubs.get("D"))
     if "G" in stubs and "G_ema" in stubs:
-        g_config, ema_config = (stylegan2_config(stubs[k], None, source, str(path))[0] for k in ("G", "G_ema"))
+        g_config, ema_config = (config_of(stubs[k], None)[0] for k in ("G", "G_ema"))
         if g_config != ema_config:
             raise ValueError(f"{path}: G and G_ema were built with different settings")
 

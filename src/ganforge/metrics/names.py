@@ -10,6 +10,8 @@ The grammar extends NVIDIA's names (``fid50k_full``, ``kid50k_full``, ``pr50k3_f
 * ``is<N>k``: Inception score (no reals).
 * ``ppl_{z,w}{full,end}[<N>k]`` (face crop, StyleGAN2) and ``ppl2_{z,w}{full,end}[<N>k]`` (no crop, ADA); 50 k samples
   unless a size is given.
+* ``eqt<N>[k]_int``, ``eqt<N>[k]_frac``, ``eqr<N>[k]``: StyleGAN3's equivariance PSNRs in dB (``eqt50k_int``,
+  ``eqt50k_frac``, ``eqr50k`` as NVIDIA names them); no reals.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ _SIZE = r"(?P<num>\d+(?:\.\d+)?)(?P<k>k)?"
 _FEATURE_RE = re.compile(rf"^(?P<kind>{'|'.join(sorted(FEATURE_KINDS, key=len, reverse=True))}){_SIZE}(?P<full>_full)?$")
 _PR_RE = re.compile(rf"^pr{_SIZE}3(?P<full>_full)?$")
 _IS_RE = re.compile(rf"^is{_SIZE}$")
+_EQT_RE = re.compile(rf"^eqt{_SIZE}_(?P<mode>int|frac)$")
+_EQR_RE = re.compile(rf"^eqr{_SIZE}$")
 _PPL_RE = re.compile(rf"^ppl(?P<v2>2)?_(?P<space>[zw])(?P<sampling>full|end)(?:{_SIZE})?$")
 
 
@@ -35,7 +39,7 @@ class MetricSpec:
 
     Attributes:
         name: The name as given (the key of the result).
-        kind: ``fid, kid, rfid, rkid, swd, pr, is, ppl``.
+        kind: ``fid, kid, rfid, rkid, swd, pr, is, ppl, eqt_int, eqt_frac, eqr``.
         num_gen: Generated images (PPL: sample pairs).
         max_real: Reference images taken from the start of the dataset (``None`` = all; 0 = no reals needed).
         full: The ``_full`` protocol (the whole dataset, capped only by NVIDIA's maxima).
@@ -55,7 +59,7 @@ class MetricSpec:
 
     @property
     def lower_is_better(self) -> bool:
-        return self.kind not in ("is", "pr")
+        return self.kind not in ("is", "pr", "eqt_int", "eqt_frac", "eqr")
 
 
 def _count(match: re.Match, name: str) -> int:
@@ -79,12 +83,17 @@ def parse_metric(name: str) -> MetricSpec:
         return MetricSpec(name, "pr", n, PR_FULL_MAX_REAL if full else n, full)
     if m := _IS_RE.match(name):
         return MetricSpec(name, "is", _count(m, name), 0)
+    if m := _EQT_RE.match(name):
+        return MetricSpec(name, f"eqt_{m['mode']}", _count(m, name), 0)
+    if m := _EQR_RE.match(name):
+        return MetricSpec(name, "eqr", _count(m, name), 0)
     if m := _PPL_RE.match(name):
         n = _count(m, name) if m["num"] else PPL_DEFAULT_SAMPLES
         return MetricSpec(name, "ppl", n, 0, ppl_space=m["space"], ppl_sampling=m["sampling"], ppl_crop=not m["v2"])
     raise ValueError(
         f"unknown metric {name!r}; names are <kind><N>k[_full] with kind in {', '.join(FEATURE_KINDS)} "
-        "(e.g. fid50k_full, kid50k_full, rfid10k, swd1k), pr<N>k3[_full], is<N>k, ppl[2]_{z,w}{full,end}[<N>k]"
+        "(e.g. fid50k_full, kid50k_full, rfid10k, swd1k), pr<N>k3[_full], is<N>k, ppl[2]_{z,w}{full,end}[<N>k], "
+        "eqt<N>k_{int,frac}, eqr<N>k"
     )
 
 

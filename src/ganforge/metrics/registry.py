@@ -1,6 +1,6 @@
 """Metrics by name: ``compute_metrics(['fid50k_full', 'swd1k'], G, data)`` -> one result record per metric.
 
-Each metric kind (fid, kid, rfid, rkid, swd, pr, is, ppl) is a function registered in :data:`METRIC_KINDS`; the name
+Each metric kind (fid, kid, rfid, rkid, swd, pr, is, ppl, eqt_int, eqt_frac, eqr) is a function registered in :data:`METRIC_KINDS`; the name
 grammar lives in ``metrics/names.py``. A :class:`MetricSession` opens feature networks once, caches real features
 per dataset + protocol on disk (``metrics/sources.py``) and shares generated features between metrics of one call
 (``fid10k`` and ``kid10k`` generate once). Every record states its protocol: number of fakes, reference set and size,
@@ -210,6 +210,31 @@ def _ppl_metric(session, spec):
                                     labels=labels, device=session.opts.device, progress=session.opts.progress)
     return {spec.name: values["ppl"]}, {"num_gen": spec.num_gen, "epsilon": 1e-4, "space": spec.ppl_space,
                                         "sampling": spec.ppl_sampling, "crop": spec.ppl_crop, "distance": "lpips-vgg"}
+
+
+def _equivariance_metric(session, spec):
+    from ganforge.metrics.equivariance import SINC_RADIUS, TRANSLATE_MAX, equivariance_psnr
+
+    labels = None
+    if getattr(session.G, "c_dim", 0):
+        ref = session.reference
+
+        def labels(n, rng):
+            idx = rng.integers(len(ref), size=n)
+            return torch.from_numpy(np.stack([ref.get_label(int(i)) for i in idx])).to(session.opts.device)
+
+    value = equivariance_psnr(session.G, spec.kind, spec.num_gen, batch_size=session.opts.batch_size,
+                              seed=session.opts.seed, device=session.opts.device, labels=labels)
+    protocol = {"num_gen": spec.num_gen, "units": "dB", "peak": 2.0}
+    if spec.kind == "eqr":
+        protocol.update(angle_deg=[-180, 180], image_rotation="4x Kaiser upsampling, bilinear, radial low-pass")
+    else:
+        protocol.update(translate_max=TRANSLATE_MAX, integer=spec.kind == "eqt_int", sinc_radius=SINC_RADIUS)
+    return {spec.name: value}, protocol
+
+
+for _kind in ("eqt_int", "eqt_frac", "eqr"):
+    METRIC_KINDS.register(_kind, _equivariance_metric)
 
 
 def compute_metrics(names, G: torch.nn.Module, opts: MetricOptions, *, network: str | None = None,

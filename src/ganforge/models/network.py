@@ -23,6 +23,9 @@ class GeneratorCaps:
     has_noise: bool = False
     """Per-layer noise inputs (``noise_mode`` const | random | none)."""
     has_w_avg: bool = False
+    has_input_transform: bool = False
+    """``G.set_transform(translate, rotate_deg)`` moves and rotates what ``G.synthesis`` draws, continuously (StyleGAN3's
+    Fourier input): ``--translate`` / ``--rotate`` and the equivariance metrics use it."""
     """``G.mapping.w_avg`` is tracked during training (truncation centre)."""
     num_ws: int = 0
     """Number of style vectors (0 without a mapping network)."""

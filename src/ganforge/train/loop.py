@@ -97,7 +97,7 @@ def train(cfg: TrainConfig, *, resume: str | None = None, env: DistEnv | None = 
     last_ckpt, tick_stats = ckpt.path if ckpt else None, {}
     while True:
         batch = terms["growth"].batch_at(state.cur_nimg, cfg.run.batch) if "growth" in terms else cfg.run.batch
-        real_img, real_c = _fetch_reals(dataset, state, env, batch)
+        real_img, real_c = _fetch_reals(cfg, dataset, state, env, batch)
         _apply_hparams(hp, state.cur_nimg, runners, objective, ada)
         if "growth" in terms:  # --growing: the stage of cur_nimg on G, D, G_ema; the reals at that stage
             real_img = terms["growth"].advance(state.cur_nimg, real_img)
@@ -161,11 +161,11 @@ def _apply_hparams(hp, cur_nimg, runners, objective, ada) -> None:
 
 
 def _run_phase(cfg, env, nets, runner, phase_idx, objective, dataset, state, real_img, real_c, stats, ada,
-               terms, batch) -> None:
+               terms, batch: int | None = None) -> None:
     """Rounds of forward/backward for one phase, gradient average over processes, one optimizer step, the training
     terms' update from the outputs of all rounds."""
     batch_gpu = cfg.run.batch_gpu
-    rounds = batch // (batch_gpu * env.world_size)
+    rounds = (batch or cfg.run.batch) // (batch_gpu * env.world_size)
     runner.opt.zero_grad(set_to_none=True)
     for p in runner.params:  # only what the optimizer trains (Freeze-D blocks stay without gradients)
         p.requires_grad_(True)
@@ -213,8 +213,9 @@ def _labels_of(dataset, idx) -> torch.Tensor:
     return torch.from_numpy(np.stack([dataset.get_label(int(i)) for i in idx]))
 
 
-def _fetch_reals(dataset, state, env, batch: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """This process's share of the next global batch (``batch`` images), in [-1, 1]."""
+def _fetch_reals(cfg, dataset, state, env, batch: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """This process's share of the next global batch (``batch`` images, default ``cfg.run.batch``), in [-1, 1]."""
+    batch = batch or cfg.run.batch
     indices = state.sampler.take(batch)
     per_rank = batch // env.world_size
     img, c = dataset.get_batch(indices[env.rank * per_rank:(env.rank + 1) * per_rank])

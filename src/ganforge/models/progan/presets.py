@@ -15,6 +15,7 @@ PROGAN_CPU = Preset(
             "optim": {**{net: {"lr": 0.001, "betas": [0.0, 0.99]} for net in ("G", "D")}, "ema_rampup": 0.05},
             "schedules": [{"target": "growth", "kind": "grow", "fade_kimg": 2.0, "stabilize_kimg": 2.0}]},
     model_hints={"z_dim": 128, "channel_base": 1024, "channel_max": 64, "mbstd_group_size": 4},
-    description="ProGAN on a CPU at 32 px: WGAN-GP + drift, Adam 0.001 (0, 0.99), widths 64 (32 at 32 px), z 128")
+    description="ProGAN on a CPU at 32 px: WGAN-GP + drift, Adam 0.001 (0, 0.99), widths 64 (32 at 32 px), z 128 "
+                "(--growing: 2 kimg fades and stable phases)")
 
 PRESETS.register("progan-cpu", PROGAN_CPU)

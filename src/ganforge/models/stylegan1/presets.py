@@ -15,4 +15,5 @@ PRESETS.register("stylegan1-cpu", Preset(
             "schedules": [{"target": "growth", "kind": "grow", "start": 1.0, "fade_kimg": 2.0, "stabilize_kimg": 2.0}]},
     model_hints={"z_dim": 128, "w_dim": 128, "mapping_layers": 8, "channel_base": 4096, "channel_max": 128,
                  "mbstd_group_size": 4},
-    description="StyleGAN1 (no growing) on a laptop CPU at 32 px: non-saturating + R1 gamma 10, 128 channels, z/w 128"))
+    description="StyleGAN1 on a laptop CPU at 32 px: non-saturating + R1 gamma 10, 128 channels, z/w 128 (--growing: "
+                "from 8 px, 2 kimg fades)"))

@@ -126,7 +126,7 @@ def equivariance_psnr(G: torch.nn.Module, kind: str, num_samples: int, *, batch_
             c = labels(n, rng) if labels is not None else None
             ws = G.mapping(z, c)
             G.set_transform((0.0, 0.0), 0.0)
-            img = G.synthesis(ws)
+            img = G.synthesis(ws, noise_mode="const")  # StyleGAN2: the stored noise (ignored by StyleGAN3)
             res = img.shape[-1]
             ref, mask, moved = [], [], []
             for i in range(n):  # one transform per sample
@@ -140,7 +140,7 @@ def equivariance_psnr(G: torch.nn.Module, kind: str, num_samples: int, *, batch_
                     G.set_transform((float(t[0] / res), float(t[1] / res)), 0.0)
                     out, m = translate_images(img[i:i + 1], torch.tensor(t[None], dtype=torch.float64),
                                               integer=kind == "eqt_int")
-                moved.append(G.synthesis(ws[i:i + 1]))
+                moved.append(G.synthesis(ws[i:i + 1], noise_mode="const"))
                 ref.append(out)
                 mask.append(m)
             diff = (torch.cat(moved) - torch.cat(ref)).double().square() * torch.cat(mask).double()

@@ -114,7 +114,8 @@ def equivariance_psnr(G: torch.nn.Module, kind: str, num_samples: int, *, batch_
         raise ValueError(f"unknown equivariance metric kind {kind!r}; choose from {', '.join(EQ_KINDS)}")
     caps = generator_caps(G)
     if not (caps.has_input_transform and caps.has_mapping):
-        raise ValueError(f"equivariance metrics need a generator that can move its input (StyleGAN3); "
+        raise ValueError(f"equivariance metrics need a generator that can move its input (StyleGAN3, or "
+                         f"StyleGAN2 with input='fourier'); "
                          f"{type(G).__name__} cannot")
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)

@@ -141,3 +141,9 @@ def test_fourier_stylegan2_trains_through_train(tmp_path):
     assert (result.run_dir / "metric-eqt4_int.jsonl").exists()
     with torch.no_grad():
         assert torch.isfinite(net.G(torch.randn(2, 16), noise_mode="const")).all()
+    from ganforge.cli.main import main
+
+    out = tmp_path / "out"
+    assert main(["generate", "--network", str(result.last_checkpoint), "--seeds", "0-1", "--translate", "0.25,0",
+                 "--rotate", "30", "--outdir", str(out)]) == 0
+    assert len(list(out.glob("*.png"))) == 2

@@ -2,8 +2,8 @@
 
 Block ``b{R}`` works at resolution ``R``: the first (``b4``) starts from a learned constant (``input="const"``) or
 from StyleGAN3's Fourier features sampled on its 4x4 grid (``input="fourier"``, the StyleGAN3 paper's config B,
-see :data:`FOURIER_SAMPLING_RATE`); the others upsample 2x in their first conv. ``skip`` (config F's default) sums the ToRGB outputs of
-every block, upsampled, into the image; ``resnet`` adds a residual 1x1 up-conv per block;
+see :data:`FOURIER_SAMPLING_RATE`); the others upsample 2x in their first conv. ``skip`` (config F's default) sums
+the ToRGB outputs of every block, upsampled, into the image; ``resnet`` adds a residual 1x1 up-conv per block;
 ``orig`` has one ToRGB at the end.
 
 On CPU the activations run channels-last (oneDNN's convs are 1.2-1.9x faster that way here, see

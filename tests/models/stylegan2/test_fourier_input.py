@@ -104,6 +104,13 @@ def test_translating_via_the_input_translates_the_fourier_features():
     torch.testing.assert_close(feats[0], raw, rtol=0, atol=2e-4)
 
 
+def test_formats_without_a_fourier_input_refuse_it(tmp_path):
+    from ganforge.compat import export_rosinality
+
+    with pytest.raises(ValueError, match="learned constant, not a fourier input"):
+        export_rosinality(_generator("fourier"), tmp_path / "g.pt")
+
+
 def test_config_round_trip_cli_flag_and_errors():
     import argparse
 

@@ -44,7 +44,8 @@ def test_translate_errors_are_one_line(tmp_path, capsys):
     sg2 = write_run(tmp_path / "run")
     assert main(["generate", "--network", str(sg2), "--rotate", "10", "--outdir", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "need a generator with a movable input (stylegan3); the stylegan2" in err
+    assert err.count("\n") == 1 and "need a generator with a movable input (stylegan3, or stylegan2" in err
+    assert "--g-input fourier); the stylegan2 generator has none" in err
 
 
 def test_interpolation_walk_of_a_stylegan3_network(tmp_path, capsys):

@@ -76,7 +76,7 @@ def test_flat_config_of_wave1_migrates_to_the_same_resolved_run():
     flat = json.loads((FIXTURE / "config.json").read_text())
     assert is_flat(flat) and not is_flat(TrainConfig.from_dict(flat).to_dict())
     cfg = TrainConfig.from_dict(flat)
-    assert cfg.model.arch.to_dict() == {**flat["model"], "init_res": [4, 4]}  # the field added since: its default
+    assert cfg.model.arch.to_dict() == {**flat["model"], "init_res": [4, 4], "input": "const"}  # fields added since
     assert [(r.name, r.weight, r.interval) for r in cfg.loss.regs] == [("r1", 0.0128, 16), ("lecam", None, None)]
     resolved = resolve_config(cfg, resolution=32, img_channels=3, c_dim=0)
     assert [(r.name, r.weight, r.interval) for r in resolved.loss.regs] == [("r1", 0.0128, 16), ("pl", 2.0, 4),

@@ -43,7 +43,7 @@ FLAGS = {"data": ("data", "path"), "model": ("model", "family"), "d": ("model", 
          "threads": ("run", "num_threads")}
 # flag -> field of the family's model config (checked against the family: a flag it has no field for is refused)
 MODEL_FLAGS = {"cbase": "channel_base", "cmax": "channel_max", "map": "mapping_layers", "mbstd_group": "mbstd_group_size",
-               "g_arch": "g_architecture", "d_arch": "d_architecture"}
+               "g_arch": "g_architecture", "d_arch": "d_architecture", "g_input": "input"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -68,6 +68,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--d", help="discriminator by name (default: the family's own; docs/architecture.md)")
     p.add_argument("--g-arch", choices=["orig", "skip", "resnet"], help="StyleGAN2 G architecture (default skip)")
     p.add_argument("--d-arch", choices=["orig", "skip", "resnet"], help="StyleGAN2 D architecture (default resnet)")
+    p.add_argument("--g-input", choices=["const", "fourier"], help="StyleGAN2 G input: the learned 4x4 constant "
+                   "(default) or StyleGAN3's Fourier features (movable: --translate/--rotate, EQ metrics)")
     p.add_argument("--mbstd-group", type=int, help="minibatch-std group size (default: the preset's, <= 4)")
     p.add_argument("--reg", action="append", metavar="NAME[:WEIGHT[:INTERVAL]]",
                    help="add a regulariser (repeatable or comma-separated): r1, r2, wgan_gp, dragan, dragan1, lecam, "

@@ -336,6 +336,8 @@ def rosinality_channel_multiplier(G: torch.nn.Module) -> int | None:
 def _check_generator(G: torch.nn.Module, what: str) -> None:
     if getattr(G, "c_dim", 0) != 0:
         raise ValueError(f"{what}: rosinality generators are unconditional (c_dim={G.c_dim})")
+    if getattr(G.synthesis, "input_kind", "const") != "const":
+        raise ValueError(f"{what}: rosinality generators start from a learned constant, not a {G.synthesis.input_kind} input")
     if G.synthesis.architecture != "skip":
         raise ValueError(f"{what}: rosinality generators use the 'skip' architecture, not {G.synthesis.architecture!r}")
     if not math.isclose(G.mapping.fc0.bias_gain, MAPPING_LR):

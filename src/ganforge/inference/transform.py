@@ -24,6 +24,6 @@ def set_input_transform(G: torch.nn.Module, translate: tuple[float, float] = (0.
     if not generator_caps(G).has_input_transform:
         parts = type(G).__module__.split(".")
         family = parts[2] if parts[:2] == ["ganforge", "models"] and len(parts) > 2 else type(G).__name__
-        raise ValueError(f"--translate/--rotate need a generator with a movable input (stylegan3); the {family} "
-                         f"generator has none")
+        raise ValueError(f"--translate/--rotate need a generator with a movable input (stylegan3, or stylegan2 "
+                         f"trained with --g-input fourier); the {family} generator has none")
     G.set_transform(tuple(float(v) for v in translate), float(rotate_deg))

@@ -114,7 +114,8 @@ def equivariance_psnr(G: torch.nn.Module, kind: str, num_samples: int, *, batch_
         raise ValueError(f"unknown equivariance metric kind {kind!r}; choose from {', '.join(EQ_KINDS)}")
     caps = generator_caps(G)
     if not (caps.has_input_transform and caps.has_mapping):
-        raise ValueError(f"equivariance metrics need a generator that can move its input (StyleGAN3); "
+        raise ValueError(f"equivariance metrics need a generator that can move its input (StyleGAN3, or "
+                         f"StyleGAN2 with input='fourier'); "
                          f"{type(G).__name__} cannot")
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -126,7 +127,7 @@ def equivariance_psnr(G: torch.nn.Module, kind: str, num_samples: int, *, batch_
             c = labels(n, rng) if labels is not None else None
             ws = G.mapping(z, c)
             G.set_transform((0.0, 0.0), 0.0)
-            img = G.synthesis(ws)
+            img = G.synthesis(ws, noise_mode="const")  # StyleGAN2: the stored noise (ignored by StyleGAN3)
             res = img.shape[-1]
             ref, mask, moved = [], [], []
             for i in range(n):  # one transform per sample
@@ -140,7 +141,7 @@ def equivariance_psnr(G: torch.nn.Module, kind: str, num_samples: int, *, batch_
                     G.set_transform((float(t[0] / res), float(t[1] / res)), 0.0)
                     out, m = translate_images(img[i:i + 1], torch.tensor(t[None], dtype=torch.float64),
                                               integer=kind == "eqt_int")
-                moved.append(G.synthesis(ws[i:i + 1]))
+                moved.append(G.synthesis(ws[i:i + 1], noise_mode="const"))
                 ref.append(out)
                 mask.append(m)
             diff = (torch.cat(moved) - torch.cat(ref)).double().square() * torch.cat(mask).double()

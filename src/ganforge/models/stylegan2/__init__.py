@@ -16,7 +16,7 @@ def build_generator(cfg: StyleGAN2Config) -> Generator:
         mapping_lr_multiplier=cfg.mapping_lr_multiplier, w_avg_beta=cfg.w_avg_beta,
         channel_base=cfg.channel_base, channel_max=cfg.channel_max, architecture=cfg.g_architecture,
         conv_clamp=cfg.conv_clamp, num_fp16_res=cfg.num_fp16_res, resample_filter=cfg.resample_filter,
-        init_res=cfg.init_res,
+        init_res=cfg.init_res, input=cfg.input,
     )
 
 
@@ -32,7 +32,7 @@ def build_discriminator(cfg: StyleGAN2Config) -> Discriminator:
 
 
 OVERRIDE_KEYS = ("z_dim", "w_dim", "mapping_layers", "channel_base", "channel_max", "mbstd_group_size",
-                 "g_architecture", "d_architecture")
+                 "g_architecture", "d_architecture", "input")
 
 
 def defaults(ctx: FamilyContext, overrides: dict) -> StyleGAN2Config:

@@ -42,6 +42,9 @@ class StyleGAN2Config(Config):
     init_res: tuple[int, int] = (4, 4)
     """(height, width) of the first block: (4, 4) square; images are img_resolution * init_res / 4 (e.g. (2, 4):
     128x64 images at img_resolution 128)."""
+    input: Literal["const", "fourier"] = "const"
+    """G's input: the learned 4x4 constant, or StyleGAN3's Fourier features on the 4x4 grid (the StyleGAN3 paper's
+    config B; makes G movable with ``set_transform`` and measurable by the equivariance metrics; square only)."""
 
     def __post_init__(self) -> None:
         check_resolution("img_resolution", self.img_resolution)
@@ -55,5 +58,9 @@ class StyleGAN2Config(Config):
             raise ValueError(f"mapping_lr_multiplier must be > 0, got {self.mapping_lr_multiplier}")
         if self.mbstd_group_size is not None and self.mbstd_group_size < 1:
             raise ValueError(f"mbstd_group_size must be >= 1 or None, got {self.mbstd_group_size}")
+        if self.input not in ("const", "fourier"):
+            raise ValueError(f"input must be 'const' or 'fourier', got {self.input!r}")
+        if self.input == "fourier" and tuple(self.init_res) != (4, 4):
+            raise ValueError(f"input='fourier' needs square images (init_res (4, 4)), got {tuple(self.init_res)}")
         if len(self.resample_filter) < 1:
             raise ValueError("resample_filter must have at least one tap")

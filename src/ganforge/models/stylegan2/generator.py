@@ -31,6 +31,9 @@ class Generator(GeneratorNetwork):
         conv_clamp: Clamp conv outputs (``None`` disables).
         num_fp16_res: Highest resolutions run in fp16 on CUDA.
         resample_filter: FIR taps for up-sampling.
+        init_res: ``(height, width)`` of the first block.
+        input: ``const`` (the learned 4x4 constant) or ``fourier`` (StyleGAN3's Fourier features on the 4x4 grid,
+            driven by the first w; :meth:`set_transform` then moves and rotates what G draws).
     """
 
     def __init__(
@@ -50,6 +53,7 @@ class Generator(GeneratorNetwork):
         num_fp16_res: int = 0,
         resample_filter: Sequence[float] = (1, 3, 3, 1),
         init_res: tuple[int, int] = (4, 4),
+        input: str = "const",
     ):
         super().__init__()
         check_non_negative("z_dim", z_dim)
@@ -64,7 +68,7 @@ class Generator(GeneratorNetwork):
         self.synthesis = SynthesisNetwork(
             w_dim, img_resolution, img_channels, channel_base=channel_base, channel_max=channel_max,
             architecture=architecture, conv_clamp=conv_clamp, num_fp16_res=num_fp16_res, resample_filter=resample_filter,
-            init_res=init_res,
+            init_res=init_res, input=input,
         )
         self.num_ws = self.synthesis.num_ws
         self.mapping = MappingNetwork(
@@ -75,7 +79,18 @@ class Generator(GeneratorNetwork):
     @property
     def capabilities(self) -> GeneratorCaps:
         return GeneratorCaps(has_mapping=True, has_noise=True, has_w_avg=self.mapping.w_avg_beta is not None,
-                             num_ws=self.num_ws, w_dim=self.w_dim)
+                             has_input_transform=self.synthesis.input_kind == "fourier", num_ws=self.num_ws,
+                             w_dim=self.w_dim)
+
+    @torch.no_grad()
+    def set_transform(self, translate: tuple[float, float] = (0.0, 0.0), rotate_deg: float = 0.0) -> None:
+        """Show the image translated by ``translate`` (image widths) and rotated by ``rotate_deg`` (Fourier input
+        only): sets the input's user transform, as StyleGAN3's ``set_transform``."""
+        if self.synthesis.input_kind != "fourier":
+            raise ValueError("set_transform needs input='fourier'; a StyleGAN2 with a constant input cannot move it")
+        from ganforge.models.stylegan3.fourier import user_transform
+
+        self.synthesis.b4.input.transform.copy_(user_transform(translate, rotate_deg))
 
     def style_weights(self) -> list[tuple[int, torch.Tensor]]:
         """The modulated convolutions' affine weights ``(ws index, [C_in, w_dim])``. The ToRGB affines are left out,

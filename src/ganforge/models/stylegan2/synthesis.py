@@ -1,8 +1,9 @@
 """StyleGAN2 synthesis network (Karras et al. 2020): modulated convs, noise, skip/resnet/orig.
 
-Block ``b{R}`` works at resolution ``R``: the first (``b4``) starts from a learned constant; the
-others upsample 2x in their first conv. ``skip`` (config F's default) sums the ToRGB outputs of
-every block, upsampled, into the image; ``resnet`` adds a residual 1x1 up-conv per block;
+Block ``b{R}`` works at resolution ``R``: the first (``b4``) starts from a learned constant (``input="const"``) or
+from StyleGAN3's Fourier features sampled on its 4x4 grid (``input="fourier"``, the StyleGAN3 paper's config B,
+see :data:`FOURIER_SAMPLING_RATE`); the others upsample 2x in their first conv. ``skip`` (config F's default) sums
+the ToRGB outputs of every block, upsampled, into the image; ``resnet`` adds a residual 1x1 up-conv per block;
 ``orig`` has one ToRGB at the end.
 
 On CPU the activations run channels-last (oneDNN's convs are 1.2-1.9x faster that way here, see
@@ -26,6 +27,15 @@ from ganforge.nn.shape import assert_shape
 from ganforge.nn.upfirdn2d import upsample2d
 
 NOISE_MODES = ("random", "const", "none")
+INPUTS = ("const", "fourier")
+FOURIER_SAMPLING_RATE = 4.0
+"""Samples per image width of the Fourier input: the 4x4 grid of ``b4`` covers exactly the image (image coordinates
+-0.5..0.5, samples at the pixel centres +-0.125, +-0.375), no margin: the 3x3 convs pad with zeros, so samples
+beyond the image could not be kept without changing every block's size."""
+FOURIER_BANDWIDTH = 1.0
+"""Radius of the frequency disc of the Fourier input, in cycles per image width: half the 4x4 grid's Nyquist
+frequency (2), so that every sinusoid is resolved by the grid, and the band fade of transforms (which reaches 0 at
+Nyquist) has room."""
 _HOMOGENEOUS = ("linear", "relu", "lrelu")  # act(v * g) == act(v) * g for g > 0
 ARCHITECTURES = ("orig", "skip", "resnet")
 
@@ -133,8 +143,10 @@ class SynthesisBlock(torch.nn.Module):
         conv_clamp: float | None = None,
         use_fp16: bool = False,
         shape: tuple[int, int] | None = None,
+        input: str = "const",
     ):
         super().__init__()
+        check_choice("input", input, INPUTS)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.resolution = resolution
@@ -143,7 +155,14 @@ class SynthesisBlock(torch.nn.Module):
         self.is_last = is_last
         self.architecture = architecture
         self.use_fp16 = use_fp16
-        if in_channels == 0:
+        self.input_kind = input if in_channels == 0 else None
+        if self.input_kind == "fourier":
+            from ganforge.models.stylegan3.fourier import SynthesisInput
+
+            if self.shape != (4, 4):
+                raise ValueError(f"input='fourier' needs a square 4x4 first block, got {self.shape}")
+            self.input = SynthesisInput(w_dim, out_channels, 4, FOURIER_SAMPLING_RATE, FOURIER_BANDWIDTH)
+        elif in_channels == 0:
             self.const = torch.nn.Parameter(torch.randn([out_channels, *self.shape]))
         self.register_buffer("resample_filter", setup_filter(resample_filter, separable=False))
         self.num_conv = 0
@@ -173,7 +192,9 @@ class SynthesisBlock(torch.nn.Module):
         w_iter = iter(ws.unbind(dim=1))
         dtype = torch.float16 if self.use_fp16 and not force_fp32 and ws.device.type == "cuda" else torch.float32
         memory_format = torch.channels_last if channels_last else torch.contiguous_format
-        if self.in_channels == 0:
+        if self.input_kind == "fourier":  # driven by the first w, which also styles conv1
+            x = self.input(ws[:, 0])
+        elif self.in_channels == 0:
             x = self.const.to(dtype).unsqueeze(0).repeat([ws.shape[0], 1, 1, 1])
         x = x.to(dtype=dtype, memory_format=memory_format)
 
@@ -214,6 +235,8 @@ class SynthesisNetwork(torch.nn.Module):
         resample_filter: FIR taps for up-sampling.
         init_res: ``(height, width)`` of the first block's maps: ``(4, 4)`` for square images, ``(2, 4)`` for images
             twice as wide as high (the output is ``img_resolution * init_res / 4``).
+        input: ``const`` (the learned 4x4 constant, ``b4.const``) or ``fourier`` (StyleGAN3's Fourier features,
+            ``b4.input``, movable with the user transform).
     """
 
     def __init__(
@@ -228,9 +251,12 @@ class SynthesisNetwork(torch.nn.Module):
         num_fp16_res: int = 0,
         resample_filter: Sequence[float] = (1, 3, 3, 1),
         init_res: tuple[int, int] = (4, 4),
+        input: str = "const",
     ):
         super().__init__()
         check_resolution("img_resolution", img_resolution)
+        check_choice("input", input, INPUTS)
+        self.input_kind = input
         self.init_res = check_init_res("init_res", init_res)
         check_channels("img_channels", img_channels)
         check_choice("architecture", architecture, ARCHITECTURES)
@@ -250,6 +276,7 @@ class SynthesisNetwork(torch.nn.Module):
                 channels[res // 2] if res > 4 else 0, channels[res], w_dim, res, img_channels,
                 is_last=res == img_resolution, architecture=architecture, resample_filter=resample_filter,
                 conv_clamp=conv_clamp, use_fp16=res >= fp16_resolution, shape=block_shape(res, self.init_res),
+                input=input,
             )
             self.num_ws += block.num_conv
             if res == img_resolution:
@@ -295,4 +322,5 @@ class SynthesisNetwork(torch.nn.Module):
         return img.contiguous()
 
     def extra_repr(self) -> str:
-        return f"w_dim={self.w_dim}, num_ws={self.num_ws}, img_resolution={self.img_resolution}, img_channels={self.img_channels}"
+        return (f"w_dim={self.w_dim}, num_ws={self.num_ws}, img_resolution={self.img_resolution}, "
+                f"img_channels={self.img_channels}, input={self.input_kind}")

@@ -23,6 +23,7 @@ from ganforge.models import dcgan  # noqa: F401  (registers "dcgan", "dcgan-resn
 from ganforge.models import r3gan  # noqa: F401  (registers "r3gan")
 from ganforge.models import progan  # noqa: F401  (registers "progan")
 from ganforge.models import stylegan1  # noqa: F401  (registers "stylegan1")
+from ganforge.models import fastgan  # noqa: F401  (registers "fastgan")
 from ganforge.models import projected  # noqa: F401  (registers the "projected" discriminator, for every family)
 
 __all__ = ["FAMILIES", "DISCRIMINATORS", "MODELS", "ModelSpec", "FamilySpec", "FamilyContext", "DiscriminatorSpec", "ModelSection",

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from ganforge.inference import open_networks
 from ganforge.models import build_generator, model_config
 from ganforge.models.fastgan import sle_pairs
 from ganforge.train.loop import train
@@ -90,3 +91,7 @@ def test_resume_is_bit_exact(tmp_path):
     half = train(_config(tmp_path, data, tmp_path / "b", 0.016))
     resumed = train(_config(tmp_path, data, tmp_path / "b", 0.032), resume=str(half.run_dir))
     assert_same_checkpoints(straight.last_checkpoint, resumed.last_checkpoint)
+    # the checkpoint opens with its own discriminator and options (the projection is rebuilt, its digest checked)
+    networks = open_networks(resumed.last_checkpoint)
+    assert networks.discriminator_spec == ("projected", TINY_D)
+    assert networks.D.backbone_res == 32 and networks.G(torch.randn(1, 8), None).shape == (1, 3, 16, 16)

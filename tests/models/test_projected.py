@@ -10,7 +10,8 @@ import torch
 from ganforge.backbones import frozen_parameter_ids
 from ganforge.backbones.efficientnet_lite import RANDOM_EFFICIENTNET_LITE0_SHA256
 from ganforge.losses.adversarial import get_adversarial_loss
-from ganforge.models import DISCRIMINATORS, build_discriminator, list_discriminators, list_models, model_config
+from ganforge.models import (DISCRIMINATORS, build_discriminator, build_generator, list_discriminators, list_models,
+                             model_config)
 from ganforge.models.projected import ProjectedDiscriminator, RandomFeaturesWarning
 from ganforge.train import loop, setup
 from ganforge.train.checkpoint import load_checkpoint, save_checkpoint
@@ -200,3 +201,22 @@ def test_patch_logits_are_scored_per_patch():
     assert paired.generator(fake, real).shape == (2,)
     with pytest.raises(ValueError, match="patch logits"):
         paired.generator(fake, real[:, :1].expand(2, 3))
+
+
+@pytest.mark.parametrize("family", list_models())
+def test_every_family_trains_against_it(family):
+    """One G step and one D step of each family's tiny G against the projected D (hinge, through the projection)."""
+    from tests.models.test_dcgan_contract import _model
+
+    cfg = _model(family)
+    G = build_generator(cfg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RandomFeaturesWarning)
+        D = build_discriminator(cfg, "projected", SMALL)
+    hinge = get_adversarial_loss("hinge")
+    hinge.generator(D(G(torch.randn(2, G.z_dim), None))).mean().backward()
+    assert all(p.grad is not None for p in G.parameters() if p.requires_grad)
+    d_real, d_fake = hinge.discriminator(D(torch.rand(2, 3, 16, 16) * 2 - 1), D(G(torch.randn(2, G.z_dim), None).detach()))
+    (d_real + d_fake).mean().backward()
+    assert all(p.grad is None for p in D.projection.parameters())
+    assert all(p.grad is not None for p in D.heads.parameters())

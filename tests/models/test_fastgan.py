@@ -62,12 +62,12 @@ def test_conditional_generator():
 
 
 def test_presets_are_the_projected_recipes():
-    for name, backbone_res in (("projected-fastgan", 256), ("projected-cpu", 64)):
+    for name, backbone_res, lr in (("projected-fastgan", 256, 2e-4), ("projected-cpu", 64, 1e-3)):
         cfg = resolve_config(preset_config(name), resolution=32, img_channels=3, c_dim=0)
         assert (cfg.model.family, cfg.model.d, cfg.loss.adversarial) == ("fastgan", "projected", "hinge")
         assert cfg.model.d_options["backbone_res"] == backbone_res
         assert [(r.name, r.weight) for r in cfg.loss.regs] == [("r1", 0.0)]
-        assert cfg.optim.G.betas == (0.0, 0.99) and cfg.optim.D.lr == 0.0002
+        assert cfg.optim.G.betas == (0.0, 0.99) and cfg.optim.G.lr == cfg.optim.D.lr == lr
     # --cfg auto for fastgan means the CPU recipe; flags still win
     cfg = resolve_config(preset_config("auto", {"model": {"family": "fastgan"}, "loss": {"adversarial": "lsgan"}}),
                          resolution=32, img_channels=3, c_dim=0)

@@ -77,13 +77,19 @@ class DiscriminatorSpec:
         """Whether it pairs with ``family``: listed in :attr:`families`, or :data:`ANY_FAMILY` is."""
         return ANY_FAMILY in self.families or family in self.families
 
-    def make(self, cfg: Any, options: dict[str, Any] | None = None) -> torch.nn.Module:
-        """The D for model config ``cfg`` with ``options`` (checked against :attr:`options_cls`)."""
+    def parse_options(self, options: dict[str, Any] | None) -> Config | None:
+        """``options`` as an :attr:`options_cls` instance (``None`` for a D without options); ``ValueError`` for
+        unknown keys, ill-typed values, or any option given to a D that takes none."""
         if self.options_cls is None:
             if options:
-                raise ValueError(f"this discriminator takes no options (got {', '.join(sorted(options))})")
-            return self.build(cfg)
-        return self.build(cfg, self.options_cls.from_dict(dict(options or {})))
+                raise ValueError(f"this discriminator takes no options (got --d-opt {', '.join(sorted(options))})")
+            return None
+        return self.options_cls.from_dict(dict(options or {}))
+
+    def make(self, cfg: Any, options: dict[str, Any] | None = None) -> torch.nn.Module:
+        """The D for model config ``cfg`` with ``options`` (checked by :meth:`parse_options`)."""
+        parsed = self.parse_options(options)
+        return self.build(cfg) if parsed is None else self.build(cfg, parsed)
 
 
 FAMILIES: Registry[FamilySpec] = Registry("model family")

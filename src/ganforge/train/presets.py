@@ -195,10 +195,7 @@ def resolve_config(cfg: TrainConfig, *, resolution: int, img_channels: int, c_di
                          f"dataset is {_size(resolution, init_res)} x {img_channels} channels")
     d_name = check_discriminator(family, cfg.model.d)
     d_spec = DISCRIMINATORS.get(d_name)
-    if d_spec.options_cls is None and cfg.model.d_options:
-        raise ValueError(f"discriminator {d_name!r} takes no options (got --d-opt {', '.join(cfg.model.d_options)})")
-    if d_spec.options_cls is not None:
-        d_spec.options_cls.from_dict(dict(cfg.model.d_options))
+    d_spec.parse_options(cfg.model.d_options)  # refused here, before anything is built
     cfg = replace(cfg, loss=replace(cfg.loss, adversarial=cfg.loss.adversarial or d_spec.default_loss or "nonsaturating"))
     lr = 0.002 if resolution >= 1024 else 0.0025
     optim = _fill(cfg.optim.to_dict(), pv.get("optim", {}))

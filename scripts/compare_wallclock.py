@@ -39,7 +39,8 @@ def train(name: str, flags: str, args: argparse.Namespace) -> Path:
            "--kimg", "100000", "--tick", str(args.tick), *evaluation, "--threads", str(args.threads), "--seed", "0",
            "--no-progress", "--device", "cpu", *shlex.split(flags)]
     print("$", " ".join(cmd), flush=True)
-    proc = subprocess.Popen(cmd)
+    # SIGINT ends a run cleanly; a shell's background job inherits it ignored, so restore the default in the child
+    proc = subprocess.Popen(cmd, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         proc.wait(timeout=args.minutes * 60)
     except subprocess.TimeoutExpired:
@@ -76,13 +77,18 @@ def read_run(run_dir: Path, offline: bool = False) -> dict:
     for path in sorted(run_dir.glob("metric-*.jsonl")):
         for line in path.read_text().splitlines():
             rec = json.loads(line)
-            # in-loop records carry the tick's kimg; `ganforge metrics` records the snapshot name's whole kimg
-            sec = next((t for k, t in ticks if abs(k - rec["kimg"]) < 1e-9 or (offline and int(k) == rec["kimg"])),
+            # in-loop records carry the tick's kimg; `ganforge metrics` records the snapshot name's whole kimg, so
+            # offline the snapshot file name (network-snapshot-KKKKKK[_NNN]) gives the exact kimg of sub-kimg ticks
+            kimg, part = rec["kimg"], ""
+            if offline and "network" in rec:
+                whole, _, part = Path(rec["network"]).stem.removeprefix("network-snapshot-").partition("_")
+                kimg = int(whole) + (int(part) / 1000 if part else 0.0) if whole.isdigit() else kimg
+            sec = next((t for k, t in ticks if abs(k - kimg) < 1e-6 or (offline and int(k) == kimg and not part)),
                        None)
             if sec is None:
                 continue
             eval_sec += 0.0 if offline else rec["total_time"]
-            metrics.setdefault(rec["metric"], []).append((rec["kimg"], (sec - eval_sec) / 60, rec["results"][rec["metric"]]))
+            metrics.setdefault(rec["metric"], []).append((kimg, (sec - eval_sec) / 60, rec["results"][rec["metric"]]))
     minutes = {k: t / 60 for k, t in ticks}
     return {"ticks": ticks, "metrics": metrics, "minutes": minutes,
             "sec_per_kimg": [r["Timing/sec_per_kimg"] for r in rows if "Timing/sec_per_kimg" in r][1:]}

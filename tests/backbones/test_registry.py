@@ -41,7 +41,8 @@ def _write_conv(path: Path, bias: bool = False) -> Path:
 
 
 def test_built_ins_are_registered():
-    assert list_backbones() == ["inception", "lpips", "random_inception", "vgg16"]
+    assert list_backbones() == ["efficientnet_lite0", "inception", "lpips", "random_efficientnet_lite0",
+                                "random_inception", "vgg16"]
     for name in list_backbones():
         spec = BACKBONES.get(name)
         assert spec.description and (spec.weights is None or spec.weights in KNOWN_WEIGHTS)
@@ -49,8 +50,9 @@ def test_built_ins_are_registered():
 
 def test_unknown_name_is_one_error_listing_the_valid_names():
     with pytest.raises(ValueError) as err:
-        build_backbone("efficientnet_lite0")
-    assert str(err.value) == ("unknown backbone 'efficientnet_lite0'; known: inception, lpips, random_inception, vgg16")
+        build_backbone("deit_small")
+    assert str(err.value) == ("unknown backbone 'deit_small'; known: efficientnet_lite0, inception, lpips, "
+                              "random_efficientnet_lite0, random_inception, vgg16")
     with pytest.raises(ValueError, match="unknown weights 'alexnet'"):
         register_backbone("x", weights="alexnet")
     assert "x" not in BACKBONES

@@ -19,6 +19,9 @@ CASES = [
     (["--pl-weight", "1.5"], "loss.regs.1.weight", 1.5),
     (["--mixing", "0.5"], "loss.style_mixing_prob", 0.5),
     (["--loss", "hinge"], "loss.adversarial", "hinge"),
+    (["--d", "projected"], "loss.adversarial", "hinge"),  # the projected D's default loss
+    (["--d", "projected", "--d-opt", "backbone_res=64", "--d-opt", "diffaug=color"], "model.d_options",
+     {"backbone_res": 64, "diffaug": "color"}),
     (["--cbase", "4096"], "model.arch.channel_base", 4096),
     (["--cmax", "64"], "model.arch.channel_max", 64),
     (["--map", "3"], "model.arch.mapping_layers", 3),

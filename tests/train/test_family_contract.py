@@ -28,11 +28,11 @@ def test_every_family_builds_its_default_d_and_defaults_fit_the_dataset(family):
 
 
 def test_unknown_names_and_misfits_list_the_valid_ones():
-    with pytest.raises(ValueError, match="unknown model family 'biggan'; known: dcgan, dcgan-csp, dcgan-resnet, progan, r3gan, stylegan1, stylegan2, stylegan3"):
+    with pytest.raises(ValueError, match="unknown model family 'biggan'; known: dcgan, dcgan-csp, dcgan-resnet, fastgan, progan, r3gan, stylegan1, stylegan2, stylegan3"):
         resolve_config(TrainConfig.from_dict({"model": {"family": "biggan"}}), resolution=16, img_channels=3, c_dim=0)
-    with pytest.raises(ValueError, match="unknown discriminator 'patch'; valid for stylegan2: stylegan2"):
+    with pytest.raises(ValueError, match="unknown discriminator 'patch'; valid for stylegan2: projected, stylegan2"):
         check_discriminator("stylegan2", "patch")
-    with pytest.raises(ValueError, match="discriminator 'dcgan' does not fit model family 'stylegan2'; valid: stylegan2"):
+    with pytest.raises(ValueError, match="discriminator 'dcgan' does not fit model family 'stylegan2'; valid: projected, stylegan2"):
         build_discriminator(model_config("stylegan2", img_resolution=16), "dcgan")
     with pytest.raises(ValueError, match="unknown adversarial loss 'softmax'; known: .*hinge.*nonsaturating"):
         TrainConfig.from_dict({"loss": {"adversarial": "softmax"}})

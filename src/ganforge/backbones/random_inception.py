@@ -30,6 +30,7 @@ import torch
 
 from ganforge.backbones.inception import FIDInceptionV3
 from ganforge.backbones.registry import register_backbone
+from ganforge.backbones.weights import state_dict_sha256
 
 __all__ = [
     "RANDOM_INCEPTION_SEED",
@@ -100,17 +101,6 @@ def random_inception(
         net = FIDInceptionV3(resize=resize)
     net.load_state_dict(random_inception_state_dict(seed), strict=True, assign=True)
     return net.to(device).eval()
-
-
-def state_dict_sha256(state: dict[str, torch.Tensor]) -> str:
-    """sha256 over (sorted name, dtype, shape, little-endian bytes) of every tensor; platform independent."""
-    digest = hashlib.sha256()
-    for name in sorted(state):
-        array = state[name].detach().cpu().contiguous().numpy()
-        array = array.astype(array.dtype.newbyteorder("<"), copy=False)
-        digest.update(f"{name}|{array.dtype.str}|{list(array.shape)}\n".encode("utf-8"))
-        digest.update(array.tobytes())
-    return digest.hexdigest()
 
 
 @register_backbone("random_inception", description="FID Inception-v3 with seeded random weights (rFID/rKID), no file")

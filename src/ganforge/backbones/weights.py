@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 __all__ = ["WeightsInfo", "KNOWN_WEIGHTS", "locate_weights", "resolve_weights", "sha256_file", "is_torchscript_archive",
-           "read_weights_file"]
+           "read_weights_file", "state_dict_sha256"]
 
 WEIGHT_FREE_METRICS = "swd<N>k (sliced Wasserstein), rfid<N>k / rkid<N>k (seeded random Inception), e.g. --metrics swd1k"
 
@@ -84,6 +84,16 @@ KNOWN_WEIGHTS: dict[str, WeightsInfo] = {
             "https://github.com/richzhang/PerceptualSimilarity/tree/master/lpips/weights/v0.1",
         ),
         used_by="lpips, ppl",
+    ),
+    "efficientnet_lite0": WeightsInfo(
+        name="efficientnet_lite0",
+        env_var="GANFORGE_EFFICIENTNET_LITE0",
+        filenames=("tf_efficientnet_lite0-0aa007d2.pth", "tf_efficientnet_lite0.safetensors"),
+        sources=(
+            "timm's ImageNet weights of tf_efficientnet_lite0 (Apache-2.0): the state dict of "
+            "timm.create_model('tf_efficientnet_lite0', pretrained=True), saved with torch.save or safetensors",
+        ),
+        used_by="the projected discriminator (--d projected; without it: seeded random features)",
     ),
 }
 
@@ -201,3 +211,13 @@ def read_weights_file(path: str | Path, map_location: str | torch.device = "cpu"
         state = state["state_dict"]
     return state
 
+
+def state_dict_sha256(state: dict[str, torch.Tensor]) -> str:
+    """sha256 over (sorted name, dtype, shape, little-endian bytes) of every tensor; platform independent."""
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        array = state[name].detach().cpu().contiguous().numpy()
+        array = array.astype(array.dtype.newbyteorder("<"), copy=False)
+        digest.update(f"{name}|{array.dtype.str}|{list(array.shape)}\n".encode("utf-8"))
+        digest.update(array.tobytes())
+    return digest.hexdigest()

@@ -66,6 +66,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "hinge, relativistic (docs/losses.md)")
     p.add_argument("--model", help=f"model family: {', '.join(list_models())} (default stylegan2)")
     p.add_argument("--d", help="discriminator by name (default: the family's own; docs/architecture.md)")
+    p.add_argument("--d-opt", action="append", metavar="KEY=VALUE",
+                   help="a discriminator option (repeatable), e.g. --d projected --d-opt weights=lite0.pth "
+                   "--d-opt backbone_res=128 (docs/projected.md)")
     p.add_argument("--g-arch", choices=["orig", "skip", "resnet"], help="StyleGAN2 G architecture (default skip)")
     p.add_argument("--d-arch", choices=["orig", "skip", "resnet"], help="StyleGAN2 D architecture (default resnet)")
     p.add_argument("--g-input", choices=["const", "fourier"], help="StyleGAN2 G input: the learned 4x4 constant "
@@ -152,6 +155,22 @@ def parse_stage_batch(text: str) -> list[list[int]]:
     return pairs
 
 
+def _d_options(specs: list[str]) -> dict:
+    """``["key=value", ...]`` -> ``{key: value}``, each value read as JSON when it parses (numbers, null, true)."""
+    import json
+
+    out = {}
+    for spec in specs:
+        key, sep, text = spec.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--d-opt wants KEY=VALUE, got {spec!r}")
+        try:
+            out[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            out[key.strip()] = text
+    return out
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The flags laid over the preset (``--cfg``) as a sectioned ``TrainConfig`` (resolved later, with the dataset)."""
     from ganforge.train.schedules import parse_schedule
@@ -170,6 +189,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     for net, lr in (("G", args.glr), ("D", args.dlr)):
         if lr is not None:
             values.setdefault("optim", {})[net] = {"lr": lr}
+    if args.d_opt:
+        values.setdefault("model", {})["d_options"] = _d_options(args.d_opt)
     values.setdefault("data", {}).update(cond=args.cond, mirror=args.mirror)
     values.setdefault("run", {}).update(progress=not args.no_progress, tensorboard=not args.no_tensorboard)
     regs = _regs(args)
@@ -199,6 +220,8 @@ def given_flags(args: argparse.Namespace) -> dict[str, tuple[str, object]]:
                              ("--growing", args.growing, "model.arch.growing")):
         if on:
             given[flag] = (option, True)
+    if args.d_opt:
+        given["--d-opt"] = ("model.d_options", _d_options(args.d_opt))
     for entry in _regs(args):
         given[f"--reg {entry['name']}"] = (f"loss.regs.{entry['name']}", entry)
     if args.stage_batch:

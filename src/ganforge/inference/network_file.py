@@ -65,13 +65,24 @@ class NetworkFile:
         if name not in self._built:
             if name not in self.state_dicts or name not in _BUILDERS:
                 raise ValueError(f"{self.path}: the file holds no {name} (it has {list(self.names)})")
-            module = _BUILDERS[name](self.model_config)
+            module = (build_discriminator(self.model_config, *self.discriminator_spec) if name == "D"
+                      else _BUILDERS[name](self.model_config))
             try:
                 module.load_state_dict(self.state_dicts[name], strict=True)
             except RuntimeError as exc:
                 raise ValueError(f"{self.path}: the {name} weights do not fit the stored model config: {exc}") from None
             self._built[name] = module.to(device=self.device, dtype=torch.float32).eval().requires_grad_(False)
         return self._built[name]
+
+    @property
+    def discriminator_spec(self) -> tuple[str | None, dict[str, Any]]:
+        """``(name, options)`` of the discriminator the run trained (``model.d``, ``model.d_options`` of a ganforge
+        training config); ``(None, {})`` = the family's default D without options (foreign files)."""
+        model = self.config.get("model") if isinstance(self.config, dict) else None
+        if not isinstance(model, dict) or "arch" not in model:
+            return None, {}
+        d, options = model.get("d"), model.get("d_options")
+        return (d if isinstance(d, str) else None), (options if isinstance(options, dict) else {})
 
     @property
     def G(self) -> torch.nn.Module:

@@ -82,18 +82,35 @@ class AdversarialLoss:
         return self.g_pair_loss is not None
 
     def generator(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
-        """G's per-sample loss ``[N]``; ``real_logits`` is required when :attr:`needs_real_for_g`."""
+        """G's per-sample loss ``[N]``; ``real_logits`` is required when :attr:`needs_real_for_g`. Patch logits
+        ``[N, K]`` (K > 1) get the loss per patch, averaged per sample (see :func:`patchwise`)."""
         if self.g_pair_loss is None:
-            return self.g_loss(fake_logits)
+            return patchwise(self.g_loss, fake_logits)
         if real_logits is None:
             raise ValueError(f"adversarial loss {self.name!r}: G's loss needs real_logits")
-        return self.g_pair_loss(real_logits, fake_logits)
+        return patchwise(self.g_pair_loss, real_logits, fake_logits)
 
     def discriminator(self, real_logits: Tensor, fake_logits: Tensor) -> tuple[Tensor, Tensor]:
-        """D's per-sample losses ``(on reals [N], on fakes [N])``."""
+        """D's per-sample losses ``(on reals [N], on fakes [N])`` (patch logits: averaged over the patches)."""
         if self.d_pair_loss is not None:
-            return self.d_pair_loss(real_logits, fake_logits)
-        return self.d_real_loss(real_logits), self.d_fake_loss(fake_logits)
+            return patchwise(self.d_pair_loss, real_logits, fake_logits)
+        return patchwise(self.d_real_loss, real_logits), patchwise(self.d_fake_loss, fake_logits)
+
+
+def patchwise(loss: Callable, *logits: Tensor):
+    """``loss`` of ``[N, 1]`` logits applied to patch logits ``[N, K]`` (a D that judges K patches or scales, as
+    PatchGAN or the projected D): each patch is scored as a sample of its own and the K losses are averaged per
+    sample, so the hinge of every patch counts (not the hinge of their mean). ``[N, 1]`` and ``[N]`` pass through."""
+    first = logits[0]
+    if first.ndim != 2 or first.shape[1] == 1:
+        return loss(*logits)
+    n, k = first.shape
+    if any(tuple(x.shape) != (n, k) for x in logits):
+        raise ValueError(f"patch logits must all have shape [N, K], got {[list(x.shape) for x in logits]}")
+    out = loss(*(x.reshape(n * k, 1) for x in logits))
+    if isinstance(out, tuple):
+        return tuple(t.reshape(n, k).mean(dim=1) for t in out)
+    return out.reshape(n, k).mean(dim=1)
 
 
 ADVERSARIAL_LOSSES: Registry[AdversarialLoss] = Registry("adversarial loss")

@@ -58,12 +58,41 @@ class FamilySpec:
     """The family's config has ``init_res`` (the first block's ``(height, width)``) and trains non-square images."""
 
 
+ANY_FAMILY = "*"
+"""``DiscriminatorSpec(families=(ANY_FAMILY,))``: a D that needs only ``img_resolution``, ``img_channels`` and ``c_dim``
+of the model config and so pairs with every family, present and future (the projected D)."""
+
+
 @dataclass(frozen=True)
 class DiscriminatorSpec:
-    """A registered discriminator: ``build(model_config) -> D`` for the families listed in ``families``."""
+    """A registered discriminator: ``build(model_config) -> D`` for the families listed in ``families``
+    (``build(model_config, options) -> D`` when it has an ``options_cls``)."""
 
-    build: Callable[[Any], torch.nn.Module]
+    build: Callable[..., torch.nn.Module]
     families: tuple[str, ...]
+    default_loss: str | None = None
+    """The adversarial loss (``ADVERSARIAL_LOSSES`` name) a run with this D uses unless ``--loss`` or the preset names
+    one (the projected D: ``hinge``); ``None`` = the generic default, ``nonsaturating``."""
+    options_cls: type[Config] | None = None
+    """Typed options of this D (``--d-opt KEY=VALUE``, ``model.d_options`` in config.json); ``None``: it takes none."""
+
+    def fits(self, family: str) -> bool:
+        """Whether it pairs with ``family``: listed in :attr:`families`, or :data:`ANY_FAMILY` is."""
+        return ANY_FAMILY in self.families or family in self.families
+
+    def parse_options(self, options: dict[str, Any] | None) -> Config | None:
+        """``options`` as an :attr:`options_cls` instance (``None`` for a D without options); ``ValueError`` for
+        unknown keys, ill-typed values, or any option given to a D that takes none."""
+        if self.options_cls is None:
+            if options:
+                raise ValueError(f"this discriminator takes no options (got --d-opt {', '.join(sorted(options))})")
+            return None
+        return self.options_cls.from_dict(dict(options or {}))
+
+    def make(self, cfg: Any, options: dict[str, Any] | None = None) -> torch.nn.Module:
+        """The D for model config ``cfg`` with ``options`` (checked by :meth:`parse_options`)."""
+        parsed = self.parse_options(options)
+        return self.build(cfg) if parsed is None else self.build(cfg, parsed)
 
 
 FAMILIES: Registry[FamilySpec] = Registry("model family")
@@ -86,6 +115,8 @@ class ModelSection(Config):
     """Discriminator by registered name (``--d``); ``None`` = the family's default."""
     overrides: dict[str, Any] = field(default_factory=dict)
     """Family config fields set by flags (``--cbase``, ``--cmax``, ``--map``, ``--sn``, ...) before ``arch`` is built."""
+    d_options: dict[str, Any] = field(default_factory=dict)
+    """Options of the discriminator (``--d-opt KEY=VALUE``), checked against its ``DiscriminatorSpec.options_cls``."""
 
     def __post_init__(self) -> None:
         if isinstance(self.arch, dict):
@@ -118,7 +149,7 @@ def list_models() -> list[str]:
 
 def list_discriminators(family: str | None = None) -> list[str]:
     """Names of the registered discriminators (those that fit ``family`` when given)."""
-    return [n for n in DISCRIMINATORS.names() if family is None or family in DISCRIMINATORS.get(n).families]
+    return [n for n in DISCRIMINATORS.names() if family is None or DISCRIMINATORS.get(n).fits(family)]
 
 
 def get_family(name: str) -> FamilySpec:
@@ -133,7 +164,7 @@ def check_discriminator(family: str, d: str | None) -> str:
     fitting = list_discriminators(family)
     if name not in DISCRIMINATORS:
         raise ValueError(f"unknown discriminator {name!r}; valid for {family}: {', '.join(fitting)}")
-    if family not in DISCRIMINATORS.get(name).families:
+    if not DISCRIMINATORS.get(name).fits(family):
         raise ValueError(f"discriminator {name!r} does not fit model family {family!r}; valid: {', '.join(fitting)}")
     return name
 
@@ -157,11 +188,11 @@ def build_generator(cfg: Config) -> torch.nn.Module:
     return _spec_for(cfg).build_generator(cfg)
 
 
-def build_discriminator(cfg: Config, name: str | None = None) -> torch.nn.Module:
-    """Construct discriminator ``name`` (default: the family's) for the model config ``cfg``; a resolved
-    :class:`ModelSection` brings its own ``d``."""
+def build_discriminator(cfg: Config, name: str | None = None, options: dict[str, Any] | None = None) -> torch.nn.Module:
+    """Construct discriminator ``name`` (default: the family's) with ``options`` for the model config ``cfg``; a
+    resolved :class:`ModelSection` brings its own ``d`` and ``d_options``."""
     if isinstance(cfg, ModelSection):
-        cfg, name = cfg.arch, name or cfg.d
+        cfg, name, options = cfg.arch, name or cfg.d, options if options is not None else cfg.d_options
     family = getattr(cfg, "name", None)
     _spec_for(cfg)
-    return DISCRIMINATORS.get(check_discriminator(family, name)).build(cfg)
+    return DISCRIMINATORS.get(check_discriminator(family, name)).make(cfg, options)

@@ -79,7 +79,7 @@ def allocation_budget(max_bytes: int, where: str) -> Iterator[None]:
 
 
 def network_shapes(cfg: Any, d: str | None = None, *, where: str, max_bytes: int = MAX_NETWORK_BYTES,
-                   with_d: bool = True) -> dict[str, Shapes]:
+                   with_d: bool = True, d_options: dict[str, Any] | None = None) -> dict[str, Shapes]:
     """``{"G": {key: shape}, "D": {...}}`` of the networks ``cfg`` describes, built within an allocation budget.
 
     Args:
@@ -89,13 +89,14 @@ def network_shapes(cfg: Any, d: str | None = None, *, where: str, max_bytes: int
         max_bytes: Budget of each network's build (capped at :data:`MAX_NETWORK_BYTES`); loaders pass about the
             size of the tensors the file holds.
         with_d: Also build (and check) the discriminator.
+        d_options: The discriminator's options (``model.d_options``).
 
     Raises:
         ValueError: The config cannot build its networks, or one would go over the budget.
     """
     builders = {"G": lambda: build_generator(cfg)}
     if with_d:
-        builders["D"] = lambda: build_discriminator(cfg, d)
+        builders["D"] = lambda: build_discriminator(cfg, d, d_options)
     shapes: dict[str, Shapes] = {}
     for name, build in builders.items():
         try:

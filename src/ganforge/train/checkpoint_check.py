@@ -15,15 +15,16 @@ import torch
 from ganforge.models.limits import network_shapes, shape_problems, stored_budget
 
 
-def _model_section(config: Any) -> tuple[dict, str | None] | None:
-    """``(model config dict, discriminator name)`` of a sectioned or 0.x flat training config; ``None`` without one."""
+def _model_section(config: Any) -> tuple[dict, str | None, dict] | None:
+    """``(model config dict, discriminator name, its options)`` of a sectioned or 0.x flat training config; ``None``
+    without one."""
     model = config.get("model") if isinstance(config, dict) else None
     if not isinstance(model, dict):
         return None
-    if "arch" in model:  # sectioned: {"family", "arch", "d", ...}
-        d = model.get("d")
-        return model["arch"], d if isinstance(d, str) else None
-    return model, None
+    if "arch" in model:  # sectioned: {"family", "arch", "d", "d_options", ...}
+        d, options = model.get("d"), model.get("d_options")
+        return model["arch"], d if isinstance(d, str) else None, options if isinstance(options, dict) else {}
+    return model, None, {}
 
 
 def check_networks(path: Path, config: Any, modules: dict[str, dict[str, torch.Tensor]]) -> None:
@@ -39,7 +40,7 @@ def check_networks(path: Path, config: Any, modules: dict[str, dict[str, torch.T
     found = _model_section(config)
     if found is None:
         return
-    model, d = found
+    model, d, d_options = found
     from ganforge.models import model_config_from_dict
 
     try:
@@ -47,7 +48,7 @@ def check_networks(path: Path, config: Any, modules: dict[str, dict[str, torch.T
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise ValueError(f"{path}: the checkpoint's model config is invalid: {exc}") from None
     budget = stored_budget(t for name in ("G", "G_ema", "D") for t in modules.get(name, {}).values())
-    expected = network_shapes(cfg, d, where=str(path), max_bytes=budget, with_d="D" in modules)
+    expected = network_shapes(cfg, d, where=str(path), max_bytes=budget, with_d="D" in modules, d_options=d_options)
     for name in ("G", "G_ema", "D"):
         if name in modules:
             problem = shape_problems(expected["D" if name == "D" else "G"], modules[name], strict=name != "D")

@@ -33,8 +33,9 @@ class DataSection(Config):
 
 @dataclass(frozen=True)
 class LossSection(Config):
-    adversarial: str = "nonsaturating"
-    """Adversarial loss by registered name (``--loss``; docs/losses.md)."""
+    adversarial: str | None = None
+    """Adversarial loss by registered name (``--loss``; docs/losses.md); ``None`` = the discriminator's
+    ``default_loss`` (the projected D: hinge), else ``nonsaturating`` (filled by ``resolve_config``)."""
     regs: tuple[RegConfig, ...] = ()
     """Regularisers in evaluation order. Resolved: R1, path length (families with a mapping network), the ``--reg``
     entries in the order given, then the term the loss implies (``wgan-gp`` -> ``wgan_gp``)."""
@@ -46,7 +47,8 @@ class LossSection(Config):
     def __post_init__(self) -> None:
         from ganforge.losses.adversarial import get_adversarial_loss
 
-        get_adversarial_loss(self.adversarial)
+        if self.adversarial is not None:
+            get_adversarial_loss(self.adversarial)
         if not 0 <= self.style_mixing_prob <= 1:
             raise ValueError(f"--mixing must be in [0, 1], got {self.style_mixing_prob}")
         if self.pl_batch_shrink < 1:
@@ -243,7 +245,7 @@ class TrainConfig(Config):
     def is_resolved(self) -> bool:
         """True when every preset-dependent field has a value."""
         o = self.optim
-        values = (self.model.arch, self.run.kimg, self.run.batch, self.run.batch_gpu, o.G.lr, o.D.lr, o.G.betas,
+        values = (self.model.arch, self.loss.adversarial, self.run.kimg, self.run.batch, self.run.batch_gpu, o.G.lr, o.D.lr, o.G.betas,
                   o.D.betas, o.ema_kimg)
         return all(v is not None for v in values) and all(r.weight is not None and r.interval is not None
                                                            for r in self.loss.regs)

@@ -5,7 +5,8 @@ augmentation, schedules) plus model hints (``channel_base``, ``z_dim``, ...) tha
 field. ``ganforge train --cfg NAME`` lays the flags over the preset (:func:`apply_preset`); :func:`resolve_config`
 then fills what is still ``None`` from the preset, the model family's ``defaults`` and the ADA paper's auto config:
 ``batch = max(min(gpus * min(4096 // res, 32), 64), gpus)``, ``gamma = 0.0002 * res^2 / batch``,
-``ema_kimg = batch * 10 / 32``, lr 0.002 at 1024 px else 0.0025. No family is named here: ``--cfg auto`` means the
+``ema_kimg = batch * 10 / 32``, lr 0.002 at 1024 px else 0.0025, the adversarial loss the discriminator names as its
+default (else ``nonsaturating``). No family is named here: ``--cfg auto`` means the
 family's own default preset.
 """
 
@@ -16,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from ganforge.losses.regularizers import RegConfig
-from ganforge.models import FamilyContext, check_discriminator, get_family, list_models
+from ganforge.models import DISCRIMINATORS, FamilyContext, check_discriminator, get_family, list_models
 from ganforge.models.checks import block_shape
 from ganforge.presets import PRESETS, Preset
 from ganforge.train.config import TrainConfig
@@ -212,6 +213,9 @@ def resolve_config(cfg: TrainConfig, *, resolution: int, img_channels: int, c_di
         raise ValueError(f"model is {_size(arch.img_resolution, arch.init_res)} x {arch.img_channels} channels but the "
                          f"dataset is {_size(resolution, init_res)} x {img_channels} channels")
     d_name = check_discriminator(family, cfg.model.d)
+    d_spec = DISCRIMINATORS.get(d_name)
+    d_spec.parse_options(cfg.model.d_options)  # refused here, before anything is built
+    cfg = replace(cfg, loss=replace(cfg.loss, adversarial=cfg.loss.adversarial or d_spec.default_loss or "nonsaturating"))
     lr = 0.002 if resolution >= 1024 else 0.0025
     optim = _fill(cfg.optim.to_dict(), pv.get("optim", {}))
     for net in ("G", "D"):

@@ -133,10 +133,11 @@ def build_nets(cfg: TrainConfig, env: DistEnv) -> Nets:
     from ganforge.models.limits import network_shapes
 
     # a mistyped --cbase/--cmax must not allocate gigabytes: check the sizes first (nothing is initialised there)
-    network_shapes(cfg.model.arch, cfg.model.d, where="the model options (--cbase, --cmax, --map, ...)")
+    network_shapes(cfg.model.arch, cfg.model.d, where="the model options (--cbase, --cmax, --map, ...)",
+                   d_options=cfg.model.d_options)
     torch.manual_seed(cfg.run.seed)
     G = build_generator(cfg.model.arch).train().requires_grad_(False).to(env.device)
-    D = build_discriminator(cfg.model.arch, cfg.model.d).train().requires_grad_(False).to(env.device)
+    D = build_discriminator(cfg.model.arch, cfg.model.d, cfg.model.d_options).train().requires_grad_(False).to(env.device)
     G_ema = copy.deepcopy(G).eval()
     for module in (G, D, G_ema):
         broadcast_module(module, env)

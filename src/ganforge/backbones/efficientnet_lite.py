@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganforge.backbones.registry import register_backbone
-from ganforge.backbones.weights import read_weights_file, state_dict_sha256
+from ganforge.backbones.weights import read_weights_file
 
 __all__ = ["EfficientNetLite0", "FEATURE_CHANNELS", "FEATURE_STRIDES", "STAGES", "load_efficientnet_lite0",
            "random_efficientnet_lite0_state_dict", "RANDOM_EFFICIENTNET_LITE0_SEED", "RANDOM_EFFICIENTNET_LITE0_SHA256"]

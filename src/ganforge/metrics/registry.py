@@ -192,17 +192,24 @@ def _swd_metric(session, spec):
 
 
 @METRIC_KINDS.register("ppl")
+def _reference_labels(session):
+    """``labels(n, rng) -> [n, c_dim]`` drawn from the reference dataset for a conditional G, else ``None``."""
+    if not getattr(session.G, "c_dim", 0):
+        return None
+    ref = session.reference
+
+    def labels(n, rng):
+        idx = rng.integers(len(ref), size=n)
+        return torch.from_numpy(np.stack([ref.get_label(int(i)) for i in idx])).to(session.opts.device)
+
+    return labels
+
+
 def _ppl_metric(session, spec):
     from ganforge.metrics.ppl import lpips_distance, perceptual_path_length
 
     distance = lpips_distance(session.opts.vgg16, session.opts.lpips, device=session.opts.device)
-    labels = None
-    if getattr(session.G, "c_dim", 0):
-        ref = session.reference
-
-        def labels(n, rng):
-            idx = rng.integers(len(ref), size=n)
-            return torch.from_numpy(np.stack([ref.get_label(int(i)) for i in idx])).to(session.opts.device)
+    labels = _reference_labels(session)
 
     values = perceptual_path_length(session.G, distance, num_samples=spec.num_gen, epsilon=1e-4,
                                     space=spec.ppl_space, sampling=spec.ppl_sampling, crop=spec.ppl_crop,
@@ -215,13 +222,7 @@ def _ppl_metric(session, spec):
 def _equivariance_metric(session, spec):
     from ganforge.metrics.equivariance import SINC_RADIUS, TRANSLATE_MAX, equivariance_psnr
 
-    labels = None
-    if getattr(session.G, "c_dim", 0):
-        ref = session.reference
-
-        def labels(n, rng):
-            idx = rng.integers(len(ref), size=n)
-            return torch.from_numpy(np.stack([ref.get_label(int(i)) for i in idx])).to(session.opts.device)
+    labels = _reference_labels(session)
 
     value = equivariance_psnr(session.G, spec.kind, spec.num_gen, batch_size=session.opts.batch_size,
                               seed=session.opts.seed, device=session.opts.device, labels=labels)

@@ -104,3 +104,15 @@ def require_mapping(G: torch.nn.Module, what: str) -> GeneratorCaps:
         raise ValueError(f"{what} needs a generator with a mapping network; the {family} {type(G).__name__} has none")
     return caps
 
+
+def map_and_synthesize(G: torch.nn.Module, z: torch.Tensor, c: torch.Tensor | None, *, truncation_psi: float,
+                       truncation_cutoff: int | None, update_emas: bool, **synthesis_kwargs) -> torch.Tensor:
+    """``G.synthesis(G.mapping(z, c, ...), **synthesis_kwargs)`` with the checks of every style-based generator
+    (StyleGAN1/2/3): ``z: [N, z_dim]``, and no labels for an unconditional one."""
+    from ganforge.nn.shape import assert_shape
+
+    assert_shape(z, [None, G.z_dim], "z")
+    if G.c_dim == 0 and c is not None and c.numel() > 0:
+        raise ValueError(f"c must be None or empty for an unconditional generator, got shape {list(c.shape)}")
+    ws = G.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff, update_emas=update_emas)
+    return G.synthesis(ws, **synthesis_kwargs)

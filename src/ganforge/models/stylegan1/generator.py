@@ -8,10 +8,9 @@ import torch
 
 from ganforge.models.checks import check_non_negative
 from ganforge.models.growing import Growable, Stage
-from ganforge.models.network import GeneratorCaps, GeneratorNetwork
+from ganforge.models.network import GeneratorCaps, GeneratorNetwork, map_and_synthesize
 from ganforge.models.stylegan1.synthesis import SynthesisNetwork
 from ganforge.models.stylegan2.mapping import MappingNetwork
-from ganforge.nn.shape import assert_shape
 
 
 class Generator(GeneratorNetwork, Growable):
@@ -71,9 +70,5 @@ class Generator(GeneratorNetwork, Growable):
                 truncation_cutoff: int | None = None, noise_mode: str = "random", update_emas: bool = False,
                 **synthesis_kwargs) -> torch.Tensor:
         """Images ``[N, img_channels, R, R]`` from ``z: [N, z_dim]`` (and labels ``c: [N, c_dim]``)."""
-        assert_shape(z, [None, self.z_dim], "z")
-        if self.c_dim == 0 and c is not None and c.numel() > 0:
-            raise ValueError(f"c must be None or empty for an unconditional generator, got shape {list(c.shape)}")
-        ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff,
-                          update_emas=update_emas)
-        return self.synthesis(ws, noise_mode=noise_mode, **synthesis_kwargs)
+        return map_and_synthesize(self, z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff,
+                                  update_emas=update_emas, noise_mode=noise_mode, **synthesis_kwargs)

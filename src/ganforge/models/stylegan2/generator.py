@@ -7,10 +7,9 @@ from typing import Sequence
 import torch
 
 from ganforge.models.checks import check_non_negative
-from ganforge.models.network import GeneratorCaps, GeneratorNetwork
+from ganforge.models.network import GeneratorCaps, GeneratorNetwork, map_and_synthesize
 from ganforge.models.stylegan2.mapping import MappingNetwork
 from ganforge.models.stylegan2.synthesis import SynthesisNetwork
-from ganforge.nn.shape import assert_shape
 
 
 class Generator(GeneratorNetwork):
@@ -130,8 +129,6 @@ class Generator(GeneratorNetwork):
         Returns:
             Images ``[N, img_channels, img_resolution, img_resolution]``.
         """
-        assert_shape(z, [None, self.z_dim], "z")
-        if self.c_dim == 0 and c is not None and c.numel() > 0:
-            raise ValueError(f"c must be None or empty for an unconditional generator, got shape {list(c.shape)}")
-        ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff, update_emas=update_emas)
-        return self.synthesis(ws, noise_mode=noise_mode, fused_modconv=fused_modconv, force_fp32=force_fp32)
+        return map_and_synthesize(self, z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff,
+                                  update_emas=update_emas, noise_mode=noise_mode, fused_modconv=fused_modconv,
+                                  force_fp32=force_fp32)

@@ -181,3 +181,20 @@ def test_a_stylegan1_network_serves_mixing_directions_and_projection(tmp_path):
                 break
             time.sleep(0.05)
         assert state["status"] == "done" and state["step"] == 3
+
+
+def test_snapshots_written_after_start_are_listed_with_stable_ids(tmp_path):
+    """A run that is still training: the listing looks again, new snapshots appear, the ids of the old stay."""
+    from ganforge.serve.catalog import Catalog
+    from tests.inference.conftest import write_run
+
+    run = tmp_path / "00000-live"
+    write_run(run, kimg=4)
+    catalog = Catalog(tmp_path)
+    before = {e.kimg: e.id for e in catalog.entries()}
+    assert list(before) == [4]
+    write_run(run, kimg=8)
+    after = {e.kimg: e.id for e in catalog.entries()}
+    assert list(after) == [4, 8] and after[4] == before[4]
+    entry, net = catalog.open(after[8])
+    assert entry.path.name == "network-snapshot-000008.safetensors" and net.G is not None

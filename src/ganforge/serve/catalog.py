@@ -1,4 +1,5 @@
-"""The networks one ``ganforge serve`` offers: found once under the path it was started with, named by opaque ids.
+"""The networks one ``ganforge serve`` offers: found under the path it was started with (looked for again on every
+listing, so snapshots a running training writes appear), named by opaque ids.
 
 ``--network`` may be a network file (one entry), a run folder (every ``network-snapshot-*`` of it, by kimg) or a
 folder of runs and files (each run's snapshots, each network file; two levels deep). The browser only ever sends an
@@ -62,8 +63,8 @@ class Catalog:
         self._entries: dict[str, Entry] = {}
         self._loaded: OrderedDict[str, NetworkFile] = OrderedDict()
         self._open_lock = threading.Lock()
-        for path in self._find():
-            self._add(path)
+        self._scan_lock = threading.Lock()
+        self.refresh()
         if not self._entries:
             raise ValueError(f"{root}: no network file, run folder or folder of runs with network snapshots here")
 
@@ -85,6 +86,19 @@ class Catalog:
                         and not p.name.startswith(".") and p not in found)
         return found
 
+    def refresh(self) -> None:
+        """Add the network files that appeared under the root since the last look (ids of known files stay the
+        same; a file that disappeared keeps its entry and fails with a clear error when opened)."""
+        with self._scan_lock:
+            try:
+                found = self._find()
+            except (OSError, ValueError):
+                return
+            known = {e.path for e in self._entries.values()}
+            for path in found:
+                if path not in known:
+                    self._add(path)
+
     def _add(self, path: Path) -> None:
         rel = path.resolve().relative_to(self.root) if path.resolve() != self.root else Path(path.name)
         entry_id = hashlib.sha1(str(rel).encode()).hexdigest()[:12]
@@ -94,7 +108,8 @@ class Catalog:
         self._entries[entry_id] = Entry(entry_id, label, run, kimg, path)
 
     def entries(self) -> list[Entry]:
-        """Every entry, runs in name order with their snapshots by kimg, then loose files."""
+        """Every entry (after :meth:`refresh`), runs in name order with their snapshots by kimg, then loose files."""
+        self.refresh()
         return sorted(self._entries.values(), key=lambda e: (e.kimg is None, e.run, e.kimg or 0, e.label))
 
     def entry(self, entry_id: str) -> Entry:

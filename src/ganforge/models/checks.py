@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 
-def check_resolution(name: str, value: int, minimum: int = 4) -> int:
-    """Require a power of two >= ``minimum``."""
+def check_resolution(name: str, value: int, minimum: int = 4, maximum: int | None = None) -> int:
+    """Require a power of two >= ``minimum`` (and <= ``maximum`` when given)."""
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum or value & (value - 1):
         raise ValueError(f"{name} must be a power of two >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {value}")
     return value
 
 

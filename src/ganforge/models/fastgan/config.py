@@ -34,9 +34,7 @@ class FastGANConfig(Config):
     """Square only: (4, 4)."""
 
     def __post_init__(self) -> None:
-        check_resolution("img_resolution", self.img_resolution, minimum=8)
-        if self.img_resolution > 1024:
-            raise ValueError(f"img_resolution must be at most 1024, got {self.img_resolution}")
+        check_resolution("img_resolution", self.img_resolution, minimum=8, maximum=1024)
         check_init_res("init_res", self.init_res)
         if tuple(self.init_res) != (4, 4):
             raise ValueError("fastgan trains square images only (init_res (4, 4))")

@@ -44,9 +44,7 @@ class ProGANConfig(Config):
     """Progressive growing (``--growing``): G and D start at the first stage and grow by the ``growth`` schedule."""
 
     def __post_init__(self) -> None:
-        check_resolution("img_resolution", self.img_resolution, minimum=8)
-        if self.img_resolution > 1024:
-            raise ValueError(f"img_resolution must be at most 1024, got {self.img_resolution}")
+        check_resolution("img_resolution", self.img_resolution, minimum=8, maximum=1024)
         check_init_res("init_res", self.init_res)
         check_channels("img_channels", self.img_channels, allowed=(1, 2, 3, 4))
         check_non_negative("c_dim", self.c_dim)

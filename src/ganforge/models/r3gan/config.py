@@ -47,9 +47,7 @@ class R3GANConfig(Config):
     """(height, width) of G's basis and D's last map: (4, 4) square; images are img_resolution * init_res / 4."""
 
     def __post_init__(self) -> None:
-        check_resolution("img_resolution", self.img_resolution, minimum=8)
-        if self.img_resolution > 1024:
-            raise ValueError(f"img_resolution must be at most 1024, got {self.img_resolution}")
+        check_resolution("img_resolution", self.img_resolution, minimum=8, maximum=1024)
         check_init_res("init_res", self.init_res)
         check_channels("img_channels", self.img_channels)
         check_non_negative("c_dim", self.c_dim)

@@ -39,9 +39,7 @@ class StyleGAN1Config(Config):
     """Progressive growing (``--growing``): G (and the ProGAN D) follow the run's ``growth`` schedule."""
 
     def __post_init__(self) -> None:
-        check_resolution("img_resolution", self.img_resolution, minimum=8)
-        if self.img_resolution > 1024:
-            raise ValueError(f"img_resolution must be at most 1024, got {self.img_resolution}")
+        check_resolution("img_resolution", self.img_resolution, minimum=8, maximum=1024)
         check_channels("img_channels", self.img_channels, allowed=(1, 3, 4))
         for field in ("c_dim", "z_dim"):
             check_non_negative(field, getattr(self, field))
